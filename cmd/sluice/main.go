@@ -1,0 +1,95 @@
+// Command sluice receives, understands, keeps and routes logs.
+//
+//	sluice parse   [flags] < input   print what sluice makes of input, one JSON event per line
+//	sluice version                  print the version
+//
+// Run `sluice help` or `sluice COMMAND -h` for details.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+const usage = `sluice — one place where logs arrive, get understood, and go where they are needed.
+
+Usage:
+  sluice parse [-format F] [-severity MODE] [-group G] [-source S] < input
+        print what sluice makes of input, one JSON event per line
+  sluice version
+        print the version
+
+Run 'sluice COMMAND -h' for the flags of a command.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command and returns the process exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, args := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "parse":
+		err = cmdParse(ctx, args, stdin, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "sluice", buildVersion())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "serve", "check", "tail", "search", "send", "match", "bench":
+		fmt.Fprintf(stderr, "sluice %s: not built yet in this version; only 'parse' and 'version' are available\n", cmd)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "sluice: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	var exit exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &exit):
+		return int(exit)
+	default:
+		// A command's failure is a message to the person who ran it, not a
+		// log record: plain text, naming the command.
+		fmt.Fprintf(stderr, "sluice %s: %v\n", cmd, err)
+		return 1
+	}
+}
+
+// exitError ends a command with a status, its reasons already printed.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
