@@ -26,6 +26,8 @@ const usage = `sluice — one place where logs arrive, get understood, and go wh
 Usage:
   sluice parse [-format F] [-severity MODE] [-group G] [-source S] < input
         print what sluice makes of input, one JSON event per line
+  sluice bench [-url URL] [-drains N] [-frames N] [-duration D] [-receiver ADDR]
+        send Heroku Logplex load to a drain endpoint and measure it
   sluice version
         print the version
 
@@ -56,7 +58,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "serve", "check", "tail", "search", "send", "match", "bench":
+	case "bench":
+		err = cmdBench(ctx, args, stdout, stderr)
+	case "serve", "check", "tail", "search", "send", "match":
 		fmt.Fprintf(stderr, "sluice %s: not built yet in this version; only 'parse' and 'version' are available\n", cmd)
 		return 2
 	default:

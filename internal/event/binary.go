@@ -15,12 +15,12 @@ const EncodingVersion = 1
 //
 //	version     byte (1)
 //	flags       byte: bit 0 Time set, bit 1 Received set
-//	time        zigzag varint, Unix nanoseconds (only if flag bit 0)
-//	received    zigzag varint, Unix nanoseconds (only if flag bit 1)
+//	time        zigzag varint Unix seconds, uvarint nanoseconds (only if flag bit 0)
+//	received    the same (only if flag bit 1)
 //	severity    byte (0..7)
 //	sev source  byte (0..3)
 //	facility    byte (0..24, code+1)
-//	host app proc msgid message group stream source id   strings
+//	host app proc msgid message group stream source id raw   strings
 //	nfields     uvarint
 //	fields      nfields × (type byte, key string, value string)
 //
@@ -45,13 +45,13 @@ func (e *Event) Marshal(dst []byte) []byte {
 	}
 	dst = append(dst, EncodingVersion, flags)
 	if flags&flagTime != 0 {
-		dst = binary.AppendVarint(dst, e.Time.UnixNano())
+		dst = appendTime(dst, e.Time)
 	}
 	if flags&flagReceived != 0 {
-		dst = binary.AppendVarint(dst, e.Received.UnixNano())
+		dst = appendTime(dst, e.Received)
 	}
 	dst = append(dst, byte(e.Severity), byte(e.SeveritySource), byte(e.Facility))
-	for _, s := range [...]string{e.Host, e.App, e.Proc, e.MsgID, e.Message, e.Group, e.Stream, e.Source, e.ID} {
+	for _, s := range [...]string{e.Host, e.App, e.Proc, e.MsgID, e.Message, e.Group, e.Stream, e.Source, e.ID, e.Raw} {
 		dst = appendString(dst, s)
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(e.Fields)))
@@ -61,6 +61,13 @@ func (e *Event) Marshal(dst []byte) []byte {
 		dst = appendString(dst, f.Value)
 	}
 	return dst
+}
+
+// appendTime writes seconds and nanoseconds separately, so every time.Time
+// (not only 1678–2262, as UnixNano would) survives the round trip.
+func appendTime(dst []byte, t time.Time) []byte {
+	dst = binary.AppendVarint(dst, t.Unix())
+	return binary.AppendUvarint(dst, uint64(t.Nanosecond()))
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -101,18 +108,14 @@ func (d *decoder) event(e *Event) error {
 		return fmt.Errorf("unknown flags %#x", flags)
 	}
 	if flags&flagTime != 0 {
-		ns, err := d.varint()
-		if err != nil {
+		if e.Time, err = d.time(); err != nil {
 			return err
 		}
-		e.Time = time.Unix(0, ns).UTC()
 	}
 	if flags&flagReceived != 0 {
-		ns, err := d.varint()
-		if err != nil {
+		if e.Received, err = d.time(); err != nil {
 			return err
 		}
-		e.Received = time.Unix(0, ns).UTC()
 	}
 	var hdr [3]byte
 	for i := range hdr {
@@ -130,7 +133,7 @@ func (d *decoder) event(e *Event) error {
 		return fmt.Errorf("facility %d out of range 0..%d", hdr[2], len(facilityNames))
 	}
 	e.Severity, e.SeveritySource, e.Facility = Severity(hdr[0]), SeveritySource(hdr[1]), Facility(hdr[2])
-	for _, p := range [...]*string{&e.Host, &e.App, &e.Proc, &e.MsgID, &e.Message, &e.Group, &e.Stream, &e.Source, &e.ID} {
+	for _, p := range [...]*string{&e.Host, &e.App, &e.Proc, &e.MsgID, &e.Message, &e.Group, &e.Stream, &e.Source, &e.ID, &e.Raw} {
 		if *p, err = d.string(); err != nil {
 			return err
 		}
@@ -207,6 +210,21 @@ func (d *decoder) varint() (int64, error) {
 		x = ^x
 	}
 	return x, err
+}
+
+func (d *decoder) time() (time.Time, error) {
+	sec, err := d.varint()
+	if err != nil {
+		return time.Time{}, err
+	}
+	ns, err := d.uvarint()
+	if err != nil {
+		return time.Time{}, err
+	}
+	if ns >= 1e9 {
+		return time.Time{}, fmt.Errorf("nanoseconds %d out of range 0..999999999", ns)
+	}
+	return time.Unix(sec, int64(ns)).UTC(), nil
 }
 
 func (d *decoder) string() (string, error) {

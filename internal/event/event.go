@@ -44,6 +44,12 @@ type Event struct {
 	// ID is a stable identifier for de-duplication (Logplex frame id and
 	// index, CloudWatch event id, Firehose request id and index). May be empty.
 	ID string
+
+	// Raw is the message exactly as it arrived (a syslog frame without its
+	// length prefix), kept only where a sink passes frames through unchanged
+	// (log-iss compatible forwarding); empty otherwise. It is stored in the
+	// binary encoding but is not part of the JSON form.
+	Raw string
 }
 
 // Reset clears e for reuse, keeping the capacity of Fields.
@@ -96,6 +102,7 @@ func (e *Event) Clone() Event {
 	c.Stream = clone(e.Stream)
 	c.Source = clone(e.Source)
 	c.ID = clone(e.ID)
+	c.Raw = clone(e.Raw)
 	if e.Fields != nil {
 		c.Fields = make([]Field, len(e.Fields))
 		for i, f := range e.Fields {

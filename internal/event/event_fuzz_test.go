@@ -28,8 +28,8 @@ func FuzzUnmarshal(f *testing.F) {
 		if !bytes.Equal(again, e2.Marshal(nil)) {
 			t.Fatalf("encoding is not stable")
 		}
-		if !json.Valid(e.AppendJSON(nil)) {
-			t.Fatalf("JSON form is invalid: %s", e.AppendJSON(nil))
+		if out := e.AppendJSON(nil); !json.Valid(out) || !utf8.Valid(out) {
+			t.Fatalf("JSON form is invalid: %s", out)
 		}
 	})
 }
@@ -42,7 +42,7 @@ func FuzzJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, host, msg, key, value string, typ uint8) {
 		e := Event{Severity: Info, Host: host, Message: msg, Fields: []Field{{Key: key, Value: value, Type: FieldType(typ % 4)}}}
 		out := e.AppendJSON(nil)
-		if !json.Valid(out) {
+		if !json.Valid(out) || !utf8.Valid(out) {
 			t.Fatalf("invalid JSON: %s", out)
 		}
 		var back Event

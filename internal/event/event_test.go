@@ -53,7 +53,10 @@ func TestBinaryRoundTrip(t *testing.T) {
 	f(Event{})
 	f(Event{Severity: Debug, Message: "only a message"})
 	f(Event{Time: time.Unix(0, -1).UTC(), Message: "before 1970"})
+	f(Event{Time: time.Date(2300, 1, 1, 0, 0, 0, 1, time.UTC), Received: time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC), Message: "outside UnixNano's range"})
+	f(Event{Time: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)})
 	f(Event{Fields: []Field{{Key: "", Value: ""}}})
+	f(Event{Raw: "<190>1 2024-05-01T12:00:00+00:00 host app web.1 - hi\n", Message: "hi"})
 	f(Event{Message: strings.Repeat("x", 70000), Facility: FacilityFromCode(0)})
 }
 
@@ -103,12 +106,13 @@ func TestUnmarshalErrors(t *testing.T) {
 	f([]byte{1, 0x80}, "unknown flags 0x80")
 	f([]byte{1, 0, 8, 0, 0}, "severity 8 out of range 0..7")
 	f([]byte{1, 0, 3, 4, 0}, "severity source 4 out of range 0..3")
+	f([]byte{1, 1, 0, 0x80, 0x94, 0xeb, 0xdc, 0x03}, "nanoseconds 1000000000 out of range 0..999999999")
 	f([]byte{1, 0, 3, 1, 25}, "facility 25 out of range 0..24")
 	f([]byte{1, 0, 3, 1, 1, 0xff, 0xff, 0xff, 0xff, 0x0f}, "string of 4294967295 bytes exceeds the remaining 0 bytes")
 	f(append(append([]byte{}, valid...), 0), "1 trailing bytes after the event")
 	f(valid[:len(valid)-1], "string of 1 bytes exceeds the remaining 0 bytes")
 	f(valid[:3], "data ends in the middle of the event")
-	f([]byte{1, 0, 3, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f}, "field count 268435455 exceeds the remaining 0 bytes")
+	f([]byte{1, 0, 3, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f}, "field count 268435455 exceeds the remaining 0 bytes")
 	f([]byte{1, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, "varint overflows 64 bits")
 
 	var e Event
@@ -131,6 +135,12 @@ func TestJSONForm(t *testing.T) {
 	f(sampleEvent(), `{"time":"2024-05-01T12:00:00.123456000Z","received":"2024-05-01T12:00:01.000000005Z","severity":3,"severity_name":"error","severity_source":"inferred","facility":"local7","host":"host","app":"app","proc":"web.1","message":"Completed 500 Internal Server Error in 12ms \"quoted\" \\ tab\tend","fields":{"status":500,"ok":false,"user":{"id":7,"tags":["a"]},"path":"/"},"group":"heroku/myapp","stream":"web.1","source":"drain:d.0123","id":"8b1c0f7e6d5a4b3c2d1e0f9a8b7c6d5e.3"}`)
 	f(Event{}, `{"severity":0,"severity_name":"emerg"}`)
 	f(Event{Severity: Info, Message: "bad \xff utf8 \x01 \u2028"}, `{"severity":6,"severity_name":"info","message":"bad \ufffd utf8 \u0001 \u2028"}`)
+	// Invalid UTF-8 inside a JSON-typed field is replaced too.
+	f(Event{Severity: Info, Fields: []Field{{Key: "j", Value: "{\"b\":\"\xff\"}", Type: JSON}}},
+		`{"severity":6,"severity_name":"info","fields":{"j":{"b":"�"}}}`)
+	// Repeated keys get suffixes, so the object stays unique and nothing is lost.
+	f(Event{Severity: Info, Fields: []Field{{Key: "origin.ip", Value: "1"}, {Key: "x", Value: "2"}, {Key: "origin.ip", Value: "3"}, {Key: "origin.ip", Value: "4"}}},
+		`{"severity":6,"severity_name":"info","fields":{"origin.ip":"1","x":"2","origin.ip#2":"3","origin.ip#3":"4"}}`)
 	// A field whose text does not fit its type is written as a string.
 	f(Event{Severity: Info, Fields: []Field{{Key: "n", Value: "12ms", Type: Number}, {Key: "b", Value: "yes", Type: Bool}, {Key: "j", Value: "{", Type: JSON}}},
 		`{"severity":6,"severity_name":"info","fields":{"n":"12ms","b":"yes","j":"{"}}`)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -56,7 +57,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = AppendQuoted(dst, f.Key)
+			dst = appendFieldKey(dst, e.Fields, i)
 			dst = append(dst, ':')
 			dst = f.appendJSONValue(dst)
 		}
@@ -67,6 +68,24 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	dst = appendKV(dst, "source", e.Source)
 	dst = appendKV(dst, "id", e.ID)
 	return append(dst, '}')
+}
+
+// appendFieldKey writes the key of fields[i]. A key used by an earlier field
+// too (RFC 5424 allows repeated parameters, JSON bodies may repeat keys) gets
+// a suffix "#2", "#3", ..., so that the object has unique keys, as strict
+// consumers such as Elasticsearch require, and no value is lost.
+func appendFieldKey(dst []byte, fields []Field, i int) []byte {
+	key := fields[i].Key
+	n := 1
+	for j := range i {
+		if fields[j].Key == key {
+			n++
+		}
+	}
+	if n == 1 {
+		return AppendQuoted(dst, key)
+	}
+	return AppendQuoted(dst, key+"#"+strconv.Itoa(n))
 }
 
 func appendKV(dst []byte, key, value string) []byte {
@@ -92,8 +111,11 @@ func (f Field) appendJSONValue(dst []byte) []byte {
 			return append(dst, f.Value...)
 		}
 	case JSON:
-		if json.Valid([]byte(f.Value)) {
-			return appendCompact(dst, f.Value)
+		// json.Valid lets invalid UTF-8 inside strings through; the output
+		// must be valid UTF-8 for every consumer.
+		v := strings.ToValidUTF8(f.Value, "\ufffd")
+		if json.Valid([]byte(v)) {
+			return appendCompact(dst, v)
 		}
 	}
 	return AppendQuoted(dst, f.Value)

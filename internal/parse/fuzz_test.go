@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sluicelog/sluice/internal/event"
 )
@@ -29,13 +30,16 @@ func FuzzRead(f *testing.F) {
 				t.Fatalf("severity %d out of range", e.Severity)
 			}
 			buf = e.AppendJSON(buf[:0])
-			if !json.Valid(buf) {
+			if !json.Valid(buf) || !utf8.Valid(buf) {
 				t.Fatalf("invalid JSON: %s", buf)
 			}
 			bin := e.Marshal(nil)
 			var back event.Event
 			if err := back.Unmarshal(bin); err != nil {
 				t.Fatalf("binary round trip: %v", err)
+			}
+			if again := back.AppendJSON(nil); !bytes.Equal(again, buf) {
+				t.Fatalf("binary round trip changed the event:\n%s\n%s", buf, again)
 			}
 			return nil
 		})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sluicelog/sluice/internal/event"
@@ -246,27 +247,25 @@ func (rd *Reader) finish(e *event.Event, received time.Time, index int, res *Res
 func (rd *Reader) readBodyFormat(format Format, body []byte, res *Result, emit func(*event.Event) error) error {
 	received := rd.now()
 	if format == FormatLogplex {
-		events, lr := syslog.ParseLogplex(string(body), nil)
-		if lr.FirstError != nil {
-			res.Malformed += lr.Malformed - 1
-			res.addError(lr.FirstError)
-		}
-		if lr.FramingError != nil {
-			res.addError(lr.FramingError)
-		}
-		for i := range events {
-			e := &events[i]
-			if e.Group == "" {
-				e.Group = "heroku"
+		// Frames are parsed one at a time into one event, so memory does
+		// not grow with the number of frames in the body.
+		var e event.Event
+		index := 0
+		err := syslog.SplitOctetCounted(string(body), rd.maxLine(), func(frame string, _ int) error {
+			e.Reset()
+			if err := syslog.Parse5424(frame, &e); err != nil {
+				keepRaw(&e, strings.TrimSuffix(frame, "\n"), err, res)
 			}
-			if e.Stream == "" {
-				e.Stream = e.Proc
-			}
-			if err := rd.finish(e, received, i, res, emit); err != nil {
-				return err
-			}
+			e.Group, e.Stream = "heroku", e.Proc
+			index++
+			return rd.finish(&e, received, index-1, res, emit)
+		})
+		var fe *syslog.FrameError
+		if errors.As(err, &fe) {
+			res.addError(fe)
+			return nil
 		}
-		return nil
+		return err
 	}
 
 	dec := cloudwatch.NewDecoder(cloudwatch.DefaultLimits())
@@ -340,63 +339,98 @@ func (rd *Reader) readSyslog(br io.Reader, res *Result, emit func(*event.Event) 
 func (rd *Reader) parseSyslogLine(line string, e *event.Event, received time.Time, res *Result) {
 	e.Reset()
 	if err := syslog.Parse(line, e, received); err != nil {
-		res.addError(err)
-		e.Reset()
-		e.Message = line
-		e.Severity = event.Info
-		e.AddString(syslog.FieldParseError, err.Error())
+		keepRaw(e, line, err, res)
 		return
 	}
 	e.Group, e.Stream = e.Host, e.App
 }
 
-func (rd *Reader) readLines(format Format, br io.Reader, res *Result, emit func(*event.Event) error) error {
-	sc := bufio.NewScanner(br)
-	sc.Buffer(make([]byte, 0, min(64<<10, rd.maxLine())), rd.maxLine())
+// keepRaw turns e into the raw form of input that did not parse: the text
+// as the message, severity info, and the error in a parse_error field.
+func keepRaw(e *event.Event, text string, err error, res *Result) {
+	res.addError(err)
+	e.Reset()
+	e.Message = text
+	e.Severity = event.Info
+	e.AddString(syslog.FieldParseError, err.Error())
+}
+
+func (rd *Reader) readLines(format Format, in io.Reader, res *Result, emit func(*event.Event) error) error {
+	br := bufio.NewReaderSize(in, min(64<<10, rd.maxLine()+2))
 	var e event.Event
-	for index := 0; sc.Scan(); index++ {
-		line := sc.Text()
-		if len(line) > 0 && line[len(line)-1] == '\r' {
-			line = line[:len(line)-1]
-		}
-		if line == "" {
-			index--
+	index := 0
+	for lineNo := 1; ; lineNo++ {
+		line, err := readLine(br, rd.maxLine())
+		if errors.Is(err, errLineTooLong) {
+			res.addError(fmt.Errorf("line %d: longer than the %d-byte limit; skipped", lineNo, rd.maxLine()))
 			continue
 		}
-		received := rd.now()
-		switch {
-		case format == FormatEvents:
-			e.Reset()
-			if err := e.UnmarshalJSON([]byte(line)); err != nil {
-				res.addError(fmt.Errorf("line %d: %w", index+1, err))
-				e.Reset()
-				e.Message, e.Severity = line, event.Info
-				e.AddString(syslog.FieldParseError, err.Error())
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("cannot read input: %w", err)
+		}
+		if line != "" {
+			if perr := rd.readLine(format, line, lineNo, index, &e, res, emit); perr != nil {
+				return perr
 			}
-			// Events already enriched are emitted as they are.
-			res.Events++
-			if rd.Source != "" {
-				e.Source = rd.Source
+			index++
+		}
+		if err != nil {
+			return nil
+		}
+	}
+}
+
+func (rd *Reader) readLine(format Format, line string, lineNo, index int, e *event.Event, res *Result, emit func(*event.Event) error) error {
+	received := rd.now()
+	switch {
+	case format == FormatEvents:
+		e.Reset()
+		if err := e.UnmarshalJSON([]byte(line)); err != nil {
+			keepRaw(e, line, fmt.Errorf("line %d: %w", lineNo, err), res)
+		}
+		// Events already enriched are emitted as they are.
+		res.Events++
+		if rd.Source != "" {
+			e.Source = rd.Source
+		}
+		return emit(e)
+	case line[0] == '<':
+		rd.parseSyslogLine(line, e, received, res)
+	default:
+		e.Reset()
+		e.Message, e.Severity = line, event.Info
+	}
+	return rd.finish(e, received, index, res, emit)
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine returns the next line without its line ending. A line longer
+// than max is skipped up to its end and reported as errLineTooLong; io.EOF
+// comes with the last line if it has no line ending.
+func readLine(br *bufio.Reader, max int) (string, error) {
+	var buf []byte
+	tooLong := false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !tooLong {
+			if len(buf)+len(chunk) > max+2 { // +2: the CR LF ending is not content
+				tooLong, buf = true, nil
+			} else {
+				buf = append(buf, chunk...)
 			}
-			if err := emit(&e); err != nil {
-				return err
-			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
-		case line[0] == '<':
-			rd.parseSyslogLine(line, &e, received, res)
-		default:
-			e.Reset()
-			e.Message, e.Severity = line, event.Info
 		}
-		if err := rd.finish(&e, received, index, res, emit); err != nil {
-			return err
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", err
 		}
+		// At the end of input, the next call returns io.EOF.
+		line := strings.TrimRight(string(buf), "\r\n")
+		if tooLong || len(line) > max {
+			return "", errLineTooLong
+		}
+		return line, err
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return fmt.Errorf("cannot read line %d: longer than the %d-byte limit", res.Events+res.Malformed+1, rd.maxLine())
-		}
-		return fmt.Errorf("cannot read input: %w", err)
-	}
-	return nil
 }

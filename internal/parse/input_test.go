@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"fmt"
 	"compress/gzip"
 	"os"
 	"strings"
@@ -182,8 +183,40 @@ func TestReadErrors(t *testing.T) {
 	f(Reader{Format: FormatCloudWatch}, `{"awslogs":{"data":"not base64!"}}`, "awslogs.data")
 	f(Reader{Format: FormatCWDocument}, `{"messageType":"DATA_MESSAGE"`, "cannot")
 	f(Reader{Format: FormatLogplex, MaxBodyBytes: 10}, "83 <40>1 2012-11-30T06:45:29+00:00 host app", "larger than the 10-byte limit")
-	f(Reader{Format: FormatLines, MaxLineBytes: 16}, strings.Repeat("x", 100)+"\n", "longer than the 16-byte limit")
 	f(Reader{Format: "yaml"}, "x", `unknown format "yaml"`)
+}
+
+func TestReadSkipsLongLines(t *testing.T) {
+	in := "short one\n" + strings.Repeat("x", 100) + "\n\nshort two\r\n" + strings.Repeat("y", 17) + "\n" + strings.Repeat("z", 16) + "\nlast" + strings.Repeat("!", 90)
+	got, res, err := readAll(t, Reader{Format: FormatLines, MaxLineBytes: 16}, []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, e := range got {
+		msgs = append(msgs, e.Message)
+	}
+	want := []string{"short one", "short two", strings.Repeat("z", 16)}
+	if strings.Join(msgs, "|") != strings.Join(want, "|") || res.Malformed != 3 || len(res.Errors) != 3 {
+		t.Fatalf("got %q, result %+v", msgs, res)
+	}
+	for i, line := range []int{2, 5, 7} {
+		if want := fmt.Sprintf("line %d: longer than the 16-byte limit; skipped", line); res.Errors[i].Error() != want {
+			t.Fatalf("error %d = %q, want %q", i, res.Errors[i], want)
+		}
+	}
+}
+
+// TestReadLogplexManyFrames is the memory guard: a body of millions of tiny
+// frames is streamed, not materialised as events.
+func TestReadLogplexManyFrames(t *testing.T) {
+	body := []byte(strings.Repeat("1 x", 1_000_000))
+	var n int
+	rd := Reader{Format: FormatLogplex, Now: func() time.Time { return fixedNow }}
+	res, err := rd.Read(bytes.NewReader(body), func(e *event.Event) error { n++; return nil })
+	if err != nil || n != 1_000_000 || res.Malformed != 1_000_000 || len(res.Errors) != maxErrors {
+		t.Fatalf("err %v, %d events, result malformed %d errors %d", err, n, res.Malformed, len(res.Errors))
+	}
 }
 
 func TestReadStopsOnEmitError(t *testing.T) {
