@@ -1,6 +1,9 @@
 // Command sluice receives, understands, keeps and routes logs.
 //
+//	sluice serve   [-config FILE]    run sluice
+//	sluice check   FILE             validate a configuration file
 //	sluice parse   [flags] < input   print what sluice makes of input, one JSON event per line
+//	sluice bench   [flags]          send Logplex load to a drain endpoint
 //	sluice version                  print the version
 //
 // Run `sluice help` or `sluice COMMAND -h` for details.
@@ -24,6 +27,11 @@ var version = ""
 const usage = `sluice — one place where logs arrive, get understood, and go where they are needed.
 
 Usage:
+  sluice serve [-config FILE]
+        run sluice: with no file, a Heroku drain at http://127.0.0.1:8080/logs
+        (or a drop-in heroku/log-iss when its environment variables are set)
+  sluice check [-print] FILE
+        validate a configuration file, reporting every problem at once
   sluice parse [-format F] [-severity MODE] [-group G] [-source S] < input
         print what sluice makes of input, one JSON event per line
   sluice bench [-url URL] [-drains N] [-frames N] [-duration D] [-receiver ADDR]
@@ -60,8 +68,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	case "bench":
 		err = cmdBench(ctx, args, stdout, stderr)
-	case "serve", "check", "tail", "search", "send", "match":
-		fmt.Fprintf(stderr, "sluice %s: not built yet in this version; only 'parse' and 'version' are available\n", cmd)
+	case "serve":
+		err = cmdServe(ctx, args, stdout, stderr)
+	case "check":
+		err = cmdCheck(args, stdout, stderr)
+	case "tail", "search", "send", "match":
+		fmt.Fprintf(stderr, "sluice %s: not built yet in this version of sluice\n", cmd)
 		return 2
 	default:
 		fmt.Fprintf(stderr, "sluice: unknown command %q\n\n%s", cmd, usage)

@@ -85,17 +85,14 @@ func Detect(head []byte) Format {
 		}
 		return FormatLines
 	case head[0] >= '1' && head[0] <= '9':
-		i := 0
-		for i < len(head) && i < 12 && head[i] >= '0' && head[i] <= '9' {
-			i++
+		if !syslog.LooksOctetCounted(head) {
+			return FormatLines
 		}
-		if i+1 < len(head) && head[i] == ' ' && head[i+1] == '<' {
-			if looksLikeLogplex(head[i+1:]) {
-				return FormatLogplex
-			}
-			return FormatSyslog
+		sp := bytes.IndexByte(head, ' ')
+		if looksLikeLogplex(head[sp+1:]) {
+			return FormatLogplex
 		}
-		return FormatLines
+		return FormatSyslog
 	case head[0] == '<':
 		return FormatSyslog
 	}

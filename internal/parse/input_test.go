@@ -2,8 +2,8 @@ package parse
 
 import (
 	"bytes"
-	"fmt"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"strings"
 	"testing"

@@ -48,7 +48,8 @@
 //	|   |                                    | (node:12) [DEP0005] DeprecationWarning: x      |                  |          |
 //	| 6 | logfmt level key=value anywhere:   | Processing job id=42 level=debug               | value (below)    | field    |
 //	|   | keys as in 4, preceded by a blank  | severity="ERROR" (quoted or bare value)        |                  |          |
-//	|   | or the start of the line           | path=/x?level=error -> none                    |                  |          |
+//	|   | or the start of the line, not      | path=/x?level=error -> none                    |                  |          |
+//	|   | inside a quoted value              | msg="alert level=error reached" -> none        |                  |          |
 //
 // The header is the start of the line, up to 96 bytes, made only of: blanks;
 // tokens starting with a digit or a sign and a digit (timestamps, times,
@@ -63,7 +64,11 @@
 //     '[', '|', ',', '/', '!', ';' or the end of the line;
 //   - any other case (Error, error) counts only when followed by ':' (not
 //     "::"), a tab, or blanks and "- " (Next.js "info  - ready"), so that
-//     "error count: 0" does not;
+//     "error count: 0" does not; but the words above error (emerg,
+//     emergency, alert, crit, critical, fatal, panic) do not count before
+//     ':' unless upper case ("Alert: new follower", "fatal: not a git
+//     repository" are no levels; "ALERT:", "FATAL:" are), except the Go
+//     runtime's exact "panic: ";
 //   - after one other token and " - ", an upper-case word followed by " - "
 //     (Python's "%(asctime)s - %(name)s - %(levelname)s - %(message)s");
 //   - inside [..]: the whole group, any case ([error], [Warning], [ ERROR ]),
@@ -174,7 +179,8 @@ func jsonLevel(raw string) (event.Severity, bool) {
 	return numberLevel(raw)
 }
 
-// inferLogfmt finds a level key=value anywhere in the line.
+// inferLogfmt finds a level key=value anywhere in the line. Quoted values
+// (key="...") are skipped whole: a key=value inside one is text.
 func inferLogfmt(s string) (event.Severity, bool) {
 	for i := 0; i < len(s); {
 		j := strings.IndexByte(s[i:], '=')
@@ -192,8 +198,24 @@ func inferLogfmt(s string) (event.Severity, bool) {
 			}
 		}
 		i = eq + 1
+		if i < len(s) && s[i] == '"' {
+			i = closingQuote(s, i+1) + 1
+		}
 	}
 	return 0, false
+}
+
+// closingQuote returns the index of the '"' that ends a quoted value whose
+// text starts at s[q] (backslash escapes skipped), or len(s) if there is
+// none.
+func closingQuote(s string, q int) int {
+	for q < len(s) && s[q] != '"' {
+		if s[q] == '\\' {
+			q++
+		}
+		q++
+	}
+	return min(q, len(s))
 }
 
 func isKeyByte(c byte) bool {
@@ -207,14 +229,8 @@ func kvLevel(s string, k, eq int) (event.Severity, int, bool) {
 	var v string
 	end := eq + 1
 	if end < len(s) && s[end] == '"' {
-		q := end + 1
-		for q < len(s) && s[q] != '"' {
-			if s[q] == '\\' {
-				q++
-			}
-			q++
-		}
-		if q >= len(s) {
+		q := closingQuote(s, end+1)
+		if q == len(s) {
 			return 0, len(s), false
 		}
 		v, end = s[end+1:q], q+1
@@ -296,7 +312,7 @@ func inferText(s string) (event.Severity, event.SeveritySource, bool) {
 			}
 			w := s[i:j]
 			if sev, class := word(w); class == wordMarker || class == wordUpper {
-				if markerAt(s, j, class, isUpper(w)) {
+				if markerAt(s, j, w, sev, class) {
 					return sev, event.SeverityInferred, true
 				}
 			} else if k == j && headerWord(w) && (j == len(s) || s[j] == ' ' || s[j] == '\t' || s[j] == ',') {
@@ -329,9 +345,10 @@ func inferText(s string) (event.Severity, event.SeveritySource, bool) {
 	return 0, 0, false
 }
 
-// markerAt reports whether a level word of the given class ending at s[j]
-// is followed as rule 3 requires.
-func markerAt(s string, j int, class uint8, upper bool) bool {
+// markerAt reports whether w, a level word of severity sev and the given
+// class ending at s[j], is followed as rule 3 requires.
+func markerAt(s string, j int, w string, sev event.Severity, class uint8) bool {
+	upper := isUpper(w)
 	if !upper && class != wordMarker {
 		return false
 	}
@@ -340,6 +357,12 @@ func markerAt(s string, j int, class uint8, upper bool) bool {
 	}
 	d := s[j]
 	if d == ':' {
+		if !upper && sev <= event.Crit {
+			// "Alert: new follower", "Panic: the musical", "fatal: not a
+			// git repository": prose or a CLI, not a logger. Only the Go
+			// runtime's exact "panic: " counts.
+			return w == "panic" && j+1 < len(s) && s[j+1] == ' '
+		}
 		return j+1 == len(s) || s[j+1] != ':'
 	}
 	if upper {

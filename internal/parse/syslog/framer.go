@@ -11,9 +11,11 @@ import (
 type FramingMode uint8
 
 const (
-	// FramingAuto detects the framing from the first byte of the stream: a
-	// digit means octet counting, anything else ('<' usually)
-	// non-transparent framing.
+	// FramingAuto detects the framing from the start of the stream, as
+	// LooksOctetCounted says: after any CR, LF and NUL bytes, "MSG-LEN SP <"
+	// (1 to 10 digits, not starting with 0) means octet counting, anything
+	// else non-transparent framing. It reads at most 12 bytes past the
+	// separators to decide; a stream that ends first is non-transparent.
 	FramingAuto FramingMode = iota
 	// FramingOctetCounting is "MSG-LEN SP SYSLOG-MSG" (RFC 6587 section
 	// 3.4.1, RFC 5425).
@@ -127,7 +129,8 @@ func NewFramer(r io.Reader, cfg FramerConfig) *Framer {
 }
 
 // Mode returns the framing in use: the configured one, or the detected one
-// once the first byte has been read.
+// once Next has been called (FramingAuto until then, and for an empty
+// stream).
 func (f *Framer) Mode() FramingMode { return f.mode }
 
 // Skipped returns how many bytes resynchronisation has discarded so far.
@@ -145,18 +148,92 @@ func (f *Framer) Next() ([]byte, error) {
 		return nil, f.fatal
 	}
 	if f.mode == FramingAuto {
-		if !f.need(1) {
-			return nil, f.end()
-		}
-		f.mode = FramingNonTransparent
-		if isDigit(f.buf[f.r]) {
-			f.mode = FramingOctetCounting
+		if err := f.detect(); err != nil {
+			return nil, err
 		}
 	}
 	if f.mode == FramingOctetCounting {
 		return f.nextOctet()
 	}
 	return f.nextLine()
+}
+
+// detect sets f.mode from the start of the stream (FramingAuto). Leading
+// CR, LF and NUL bytes are dropped; they are empty frames in either framing.
+// It returns an error only when the stream ends or fails before any other
+// byte.
+func (f *Framer) detect() error {
+	for {
+		for f.r < f.w && isFrameSeparator(f.buf[f.r]) {
+			f.r++
+		}
+		if f.r < f.w {
+			break
+		}
+		if !f.fill() {
+			return f.end()
+		}
+	}
+	for {
+		if octet, decided := octetHead(f.buf[f.r:f.w]); decided {
+			f.mode = FramingNonTransparent
+			if octet {
+				f.mode = FramingOctetCounting
+			}
+			return nil
+		}
+		if !f.fill() {
+			// The stream ended (or failed) before it could look octet
+			// counted; nextLine returns what there is.
+			f.mode = FramingNonTransparent
+			return nil
+		}
+	}
+}
+
+func isFrameSeparator(c byte) bool { return c == '\n' || c == '\r' || c == 0 }
+
+// LooksOctetCounted reports whether a stream that starts with head uses RFC
+// 6587 octet counting: after any leading CR, LF and NUL bytes, 1 to 10
+// digits not starting with 0, SP and '<' (the start of PRI). Anything else,
+// including a head too short to tell (at most 12 bytes past the separators
+// are needed), means non-transparent framing. It is the rule FramingAuto
+// applies.
+func LooksOctetCounted(head []byte) bool {
+	i := 0
+	for i < len(head) && isFrameSeparator(head[i]) {
+		i++
+	}
+	octet, decided := octetHead(head[i:])
+	return octet && decided
+}
+
+// octetHead applies LooksOctetCounted's rule to head, which starts after the
+// separators: decided is false when head is a prefix of both kinds of
+// stream.
+func octetHead(head []byte) (octet, decided bool) {
+	if len(head) == 0 {
+		return false, false
+	}
+	if head[0] < '1' || head[0] > '9' {
+		return false, true
+	}
+	i := 1
+	for i < len(head) && isDigit(head[i]) {
+		if i == maxLengthDigits {
+			return false, true
+		}
+		i++
+	}
+	switch {
+	case i == len(head):
+		return false, false
+	case head[i] != ' ':
+		return false, true
+	case i+1 == len(head):
+		return false, false
+	}
+	return head[i+1] == '<', true
 }
 
 func (f *Framer) nextOctet() ([]byte, error) {

@@ -81,6 +81,7 @@ func TestFramer(t *testing.T) {
 	nt := FramerConfig{Mode: FramingNonTransparent}
 	stop := FramerConfig{Mode: FramingOctetCounting, OnBadFrame: Stop}
 	small := FramerConfig{MaxFrameSize: 10}
+	smallOctet := FramerConfig{Mode: FramingOctetCounting, MaxFrameSize: 10}
 	smallNT := FramerConfig{Mode: FramingNonTransparent, MaxFrameSize: 5}
 	const e = "ERR cannot split syslog frames: at byte "
 
@@ -97,12 +98,12 @@ func TestFramer(t *testing.T) {
 	f("5 <1>ab12 ", auto, 3, "<1>ab", e+"7: truncated frame: 0 of 12 bytes", "EOF")
 	f("abc 5 <1>ab", octet, 4, e+"0: expected a frame length, found 'a'", "<1>ab", "EOF")
 	f("3 <1>x 5 <1>ab", octet, 2, "<1>", e+"5: expected a frame length, found 'x'", "<1>ab", "EOF")
-	f("99999999999 <1>x", auto, 16, e+"0: frame length has more than 10 digits", "EOF")
-	f("99999999999 <1>x5 <2>ab", auto, 16, e+"0: frame length has more than 10 digits", "<2>ab", "EOF")
+	f("99999999999 <1>x", octet, 16, e+"0: frame length has more than 10 digits", "EOF")
+	f("99999999999 <1>x5 <2>ab", octet, 16, e+"0: frame length has more than 10 digits", "<2>ab", "EOF")
 	f("1999999999 <1>x", auto, 15, e+"0: frame length 1999999999 is implausible (maximum 65536)", "EOF")
-	f("05 <1>ab3 <2>", auto, 8, e+"0: frame length starts with 0", "<2>", "EOF")
-	f("5x<1>ab3 <2>", auto, 7, e+"0: expected SP after frame length, found 'x'", "<2>", "EOF")
-	f("5  <1>a3 <2>", auto, 0, " <1>a", "<2>", "EOF")
+	f("05 <1>ab3 <2>", octet, 8, e+"0: frame length starts with 0", "<2>", "EOF")
+	f("5x<1>ab3 <2>", octet, 7, e+"0: expected SP after frame length, found 'x'", "<2>", "EOF")
+	f("5  <1>a3 <2>", octet, 0, " <1>a", "<2>", "EOF")
 	f("4 <1>ab3 <2>", auto, 1, "<1>a", e+"6: expected a frame length, found 'b'", "<2>", "EOF")
 	f("abc 5 <1>ab", stop, 0, e+"0: expected a frame length, found 'a'")
 	f("3 <1>99999999999 <1>x", stop, 0, "<1>", e+"5: frame length has more than 10 digits")
@@ -110,8 +111,8 @@ func TestFramer(t *testing.T) {
 	// skipped exactly, beyond that it is garbage.
 	f("10 <1>abcdefg", small, 0, "<1>abcdefg", "EOF")
 	f("11 <1>abcdefgh5 <2>ab", small, 14, e+"0: frame of 11 bytes exceeds maximum of 10", "<2>ab", "EOF")
-	f("160 "+strings.Repeat("x", 160)+"5 <2>ab", small, 164, e+"0: frame of 160 bytes exceeds maximum of 10", "<2>ab", "EOF")
-	f("161 "+strings.Repeat("x", 161)+"5 <2>ab", small, 165, e+"0: frame length 161 is implausible (maximum 10)", "<2>ab", "EOF")
+	f("160 "+strings.Repeat("x", 160)+"5 <2>ab", smallOctet, 164, e+"0: frame of 160 bytes exceeds maximum of 10", "<2>ab", "EOF")
+	f("161 "+strings.Repeat("x", 161)+"5 <2>ab", smallOctet, 165, e+"0: frame length 161 is implausible (maximum 10)", "<2>ab", "EOF")
 	f("11 <1>abc", small, 9, e+"0: frame of 11 bytes exceeds maximum of 10", "EOF")
 	f("11 <1>abcdefgh5 <2>ab", FramerConfig{MaxFrameSize: 10, OnBadFrame: Stop}, 0, e+"0: frame of 11 bytes exceeds maximum of 10")
 
@@ -128,6 +129,28 @@ func TestFramer(t *testing.T) {
 	f("<1>ok\n123456", smallNT, 6, "<1>ok", e+"6: line exceeds maximum of 5 bytes", "EOF")
 	f("<1>ok\n12345\r", smallNT, 0, "<1>ok", "12345", "EOF")
 	f("1234567890abc\n<1>ok\n", FramerConfig{Mode: FramingNonTransparent, MaxFrameSize: 5, OnBadFrame: Stop}, 0, e+"0: line exceeds maximum of 5 bytes")
+
+	// Auto detection: octet counting only for "[1-9][0-9]{0,9} <" after
+	// leading CR, LF and NUL bytes; anything else is non-transparent, so a
+	// stream of PRI-less lines that start with a digit is not lost.
+	f("2024-05-01 12:00:00 first\n2024-05-01 12:00:01 second\n<13>1 - h a p m - third\n", auto, 0,
+		"2024-05-01 12:00:00 first", "2024-05-01 12:00:01 second", "<13>1 - h a p m - third", "EOF")
+	f("12:00:00 [main] INFO started\n<13>ok\n", auto, 0, "12:00:00 [main] INFO started", "<13>ok", "EOF")
+	f("404 not found\n", auto, 0, "404 not found", "EOF")
+	f("1 <x\n", auto, 2, "<", e+"3: expected a frame length, found 'x'", "EOF")
+	f("\n57 <13>1 2024-05-01T12:00:00Z h app web.1 - after a newline\n5 <1>ab", auto, 0,
+		"<13>1 2024-05-01T12:00:00Z h app web.1 - after a newline\n", "<1>ab", "EOF")
+	f("\r\n\x00\x005 <1>ab", auto, 0, "<1>ab", "EOF")
+	f("\n\n<1>a\n", auto, 0, "<1>a", "EOF")
+	f("\n\r\x00", auto, 0, "EOF")
+	f("05 <1>ab", auto, 0, "05 <1>ab", "EOF")
+	f("5x<1>ab", auto, 0, "5x<1>ab", "EOF")
+	f("5  <1>a", auto, 0, "5  <1>a", "EOF")
+	f("99999999999 <1>x", auto, 0, "99999999999 <1>x", "EOF")
+	f("9999999999 <1>x", auto, 15, e+"0: frame length 9999999999 is implausible (maximum 65536)", "EOF")
+	f("12", auto, 0, "12", "EOF")
+	f("12 ", auto, 0, "12 ", "EOF")
+	f("12 <", auto, 4, e+"0: truncated frame: 1 of 12 bytes", "EOF")
 }
 
 func TestFramerMode(t *testing.T) {
@@ -140,10 +163,43 @@ func TestFramerMode(t *testing.T) {
 		}
 	}
 	f("5 <1>ab", FramerConfig{}, FramingOctetCounting)
+	f("\r\n\x005 <1>ab", FramerConfig{}, FramingOctetCounting)
+	f("1234567890 <1>ab", FramerConfig{MaxFrameSize: 1}, FramingOctetCounting)
 	f("<1>ab\n", FramerConfig{}, FramingNonTransparent)
 	f("hello\n", FramerConfig{}, FramingNonTransparent)
+	f("2024-05-01 12:00:00 first\n", FramerConfig{}, FramingNonTransparent)
+	f("12345678901 <1>ab", FramerConfig{}, FramingNonTransparent)
+	f("5 <", FramerConfig{}, FramingOctetCounting)
+	f("5 ", FramerConfig{}, FramingNonTransparent)
 	f("", FramerConfig{}, FramingAuto)
+	f("\n\n", FramerConfig{}, FramingAuto)
 	f("5 <1>ab", FramerConfig{Mode: FramingNonTransparent}, FramingNonTransparent)
+}
+
+func TestLooksOctetCounted(t *testing.T) {
+	f := func(in string, want bool) {
+		t.Helper()
+		if got := LooksOctetCounted([]byte(in)); got != want {
+			t.Fatalf("LooksOctetCounted(%q) = %v, want %v", in, got, want)
+		}
+	}
+	f("5 <1>ab", true)
+	f("83 <40>1 2012-11-30T06:45:29+00:00 host app web.3 - x", true)
+	f("1234567890 <", true)
+	f("\n58 <13>1 x", true)
+	f("\r\n\x00\x005 <", true)
+	f("12345678901 <", false)
+	f("05 <1>", false)
+	f("5  <1>", false)
+	f("5 x", false)
+	f("5x<1>", false)
+	f("2024-05-01 12:00:00 first", false)
+	f("<13>1 - h a p m - x", false)
+	f(" 5 <1>", false)
+	f("5 ", false)
+	f("5", false)
+	f("", false)
+	f("\n", false)
 }
 
 func TestFramerOffset(t *testing.T) {
@@ -177,7 +233,7 @@ func TestFramerReadError(t *testing.T) {
 // Framer allocate: the buffer grows with the data that arrives.
 func TestFramerHugeLength(t *testing.T) {
 	for _, in := range []string{"99999999999 <13>x", "999999 <13>x", "4294967296 <13>x"} {
-		fr := NewFramer(strings.NewReader(in), FramerConfig{MaxFrameSize: 1 << 20})
+		fr := NewFramer(strings.NewReader(in), FramerConfig{Mode: FramingOctetCounting, MaxFrameSize: 1 << 20})
 		allocs := testing.AllocsPerRun(1, func() {
 			for {
 				if _, err := fr.Next(); err == io.EOF {

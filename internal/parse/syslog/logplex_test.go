@@ -162,6 +162,59 @@ func TestParse5424Allocs(t *testing.T) {
 	f("<13>1 - h a p m [y][z] msg", 0)
 	f(`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"]`, 1)
 	f(`<13>1 - h a p m [x a="\"q\""] msg`, 2)
+	// STRUCTURED-DATA that turns out to be MSG costs nothing.
+	f("<190>1 2024-05-01T12:00:00+00:00 host app web.1 - [8a1b5c2e-1111-2222-3333-444455556666] Started GET \"/\"\n", 0)
+	f(`<13>1 - h a p m [x a="\"q\""]msg`, 0)
+	f(`<13>1 - h a p m [x a="b" c="d"][nodemon] x`, 0)
+	f("<30>1 2024-05-01T12:00:00.123456+08:00 a.vm docker/billing-api-worker/0123456789ab 1787791 docker/billing-api-worker/0123456789ab - msg", 0)
+}
+
+// TestParse5424SDFallback checks that when STRUCTURED-DATA turns out to be
+// MSG, the fields parsed on the way are removed and the event's existing
+// fields are kept.
+func TestParse5424SDFallback(t *testing.T) {
+	f := func(line, wantMsg string) {
+		t.Helper()
+		e := event.Event{Fields: make([]event.Field, 1, 8)}
+		e.Fields[0] = event.Field{Key: "k", Value: "v"}
+		if err := Parse5424(line, &e); err != nil {
+			t.Fatalf("Parse5424(%q): %v", line, err)
+		}
+		if e.Message != wantMsg || len(e.Fields) != 1 || e.Fields[0].Key != "k" {
+			t.Fatalf("Parse5424(%q): message %q, fields %+v", line, e.Message, e.Fields)
+		}
+		if rest := e.Fields[1:cap(e.Fields)]; rest[0] != (event.Field{}) || rest[1] != (event.Field{}) {
+			t.Fatalf("Parse5424(%q): stale fields left in the capacity: %+v", line, rest)
+		}
+	}
+	f(`<13>1 - h a p m [x a="b" c="d"][nodemon] x`, `[x a="b" c="d"][nodemon] x`)
+	f(`<13>1 - h a p m [x a="b"][y c="d"]junk`, `[x a="b"][y c="d"]junk`)
+	f(`<13>1 - h a p m [x a="b"][y c="d`, `[x a="b"][y c="d`)
+}
+
+// TestParseLogplexBrackets checks that Heroku app lines starting with '['
+// are events with their whole text as message, not malformed frames.
+func TestParseLogplexBrackets(t *testing.T) {
+	msgs := []string{
+		`[8a1b5c2e-1111-2222-3333-444455556666] Started GET "/" for 1.2.3.4 at 2024-05-01 12:00:00 +0000`,
+		`[2024-05-01 12:00:00 +0000] [7] [ERROR] Exception in worker process`,
+		`[Worker(host:abc pid:4)] Job SendEmail (id=42) RUNNING`,
+		`[3] Puma starting in cluster mode...`,
+		`[nodemon] starting ` + "`node index.js`",
+	}
+	var body strings.Builder
+	for _, m := range msgs {
+		body.WriteString(octetFrame("<190>1 2024-05-01T12:00:00+00:00 host app web.1 - " + m + "\n"))
+	}
+	evs, res := ParseLogplex(body.String(), nil)
+	if res.Frames != len(msgs) || res.Malformed != 0 || res.FramingError != nil {
+		t.Fatalf("result %+v", res)
+	}
+	for i, m := range msgs {
+		if d := diffEvent(evs[i], wantEvent(t, "2024-05-01T12:00:00Z", 190, "host", "app", "web.1", "", m)); d != "" {
+			t.Fatalf("event %d (-want +got):\n%s", i, d)
+		}
+	}
 }
 
 // herokuLines are realistic Logplex frames: router, app and platform lines.

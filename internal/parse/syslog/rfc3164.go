@@ -43,8 +43,9 @@ const maxTag3164 = 48
 //
 // It sets e.Time (UTC), e.Severity, e.SeveritySource, e.Facility, e.Host,
 // e.App (the TAG), e.Proc (the PID in "tag[pid]:"), e.MsgID ("") and
-// e.Message. The only error, a *ParseError, is for an empty line; e is then
-// left as it was.
+// e.Message. The only errors, *ParseErrors, are for an empty line and for an
+// RFC 3339 timestamp whose year is outside 1678-2261, which an event's time
+// cannot hold; e is then left as it was.
 func Parse3164(line string, e *event.Event, now time.Time) error {
 	line = strings.TrimSuffix(line, "\n")
 	line = strings.TrimSuffix(line, "\r")
@@ -53,10 +54,26 @@ func Parse3164(line string, e *event.Event, now time.Time) error {
 	}
 	pri, rest, hasPRI := parsePRI3164(line)
 
+	// A year out of range is checked before either parser runs, so that
+	// neither takes such a timestamp for text.
+	tsPos := stampStart3164(rest)
+	yearErr := func(year int) error {
+		return &ParseError{Format: rfc3164Name, Field: fieldTimestamp, Column: len(line) - len(rest) + tsPos + 1, Reason: yearReason(year)}
+	}
+	if _, ok := digits(rest, tsPos, 4); ok && at(rest, tsPos+4, '-') {
+		t, n, err := parseTimestamp(rest, tsPos)
+		if err == nil && (n == len(rest) || rest[n] == ' ' || rest[n] == ':') && t.checkYear(tsPos) != nil {
+			return yearErr(t.year)
+		}
+	}
+
 	var r result3164
 	if rest != "" && !r.fromLibrary(pri, rest) {
 		r = result3164{}
 		r.fallback(rest)
+	}
+	if y := r.ts.Year(); !r.ts.IsZero() && y != 0 && (y < minYear || y > maxYear) {
+		return yearErr(y)
 	}
 
 	if r.ts.Year() == 0 && !r.ts.IsZero() {
@@ -206,17 +223,7 @@ func inferYear(t, now time.Time) time.Time {
 // Without a recognisable timestamp all of rest is the message (RFC 3164
 // section 4.3.2).
 func (r *result3164) fallback(s string) {
-	p := skipSpaces(s, 0)
-	for range 2 { // Cisco IOS message counter and sequence number
-		d := p
-		for d < len(s) && isDigit(s[d]) {
-			d++
-		}
-		if d == p || !at(s, d, ':') {
-			break
-		}
-		p = skipSpaces(s, d+1)
-	}
+	p := skipCounters3164(s)
 	if end := wordEnd(s, p); end > p+1 && s[end-1] == ':' && !isDigit(s[p]) {
 		// Cisco "logging origin-id hostname": "host1: *Apr 11 10:02:08: ..."
 		q := skipSpaces(s, end)
@@ -267,6 +274,33 @@ func (r *result3164) fallback(s string) {
 		return
 	}
 	r.msg = s[p2:]
+}
+
+// skipCounters3164 returns the offset in s, the line after PRI, after
+// leading blanks and up to two Cisco IOS counters ("237: ", "000104: ").
+func skipCounters3164(s string) int {
+	p := skipSpaces(s, 0)
+	for range 2 { // Cisco IOS message counter and sequence number
+		d := p
+		for d < len(s) && isDigit(s[d]) {
+			d++
+		}
+		if d == p || !at(s, d, ':') {
+			break
+		}
+		p = skipSpaces(s, d+1)
+	}
+	return p
+}
+
+// stampStart3164 returns where an RFC 3339 timestamp would start in s, the
+// line after PRI: after blanks, Cisco counters and a '*' or '.'.
+func stampStart3164(s string) int {
+	p := skipCounters3164(s)
+	if at(s, p, '*') || at(s, p, '.') {
+		p++
+	}
+	return p
 }
 
 // tag recognises "name:" and "name[pid]:" and keeps name and pid. Like the

@@ -79,20 +79,40 @@ func TestParse3164(t *testing.T) {
 	f("<13>hello world", "", 13, "", "", "", "hello world")
 	f("<13>", "", 13, "", "", "", "")
 	f("<13>\n", "", 13, "", "", "", "")
+	// Years: the supported range's ends, and text that only looks like a
+	// timestamp with a year out of range.
+	f("<30>1678-01-01T00:00:00Z web01 app: x", "1678-01-01T00:00:00Z", 30, "web01", "app", "", "x")
+	f("<30>2261-12-31T23:59:59Z web01 app: x", "2261-12-31T23:59:59Z", 30, "web01", "app", "", "x")
+	f("<30>9999-13-01T00:00:00Z web01 app: x", "", 30, "", "", "", "9999-13-01T00:00:00Z web01 app: x")
+	f("<30>9999-01-01 web01 app: x", "", 30, "", "", "", "9999-01-01 web01 app: x")
 }
 
 func TestParse3164Errors(t *testing.T) {
-	for _, line := range []string{"", "\n", "\r\n"} {
+	f := func(line, want string) {
+		t.Helper()
 		e := event.Event{Host: "untouched"}
 		err := Parse3164(line, &e, time.Now())
 		var pe *ParseError
-		if !errors.As(err, &pe) || err.Error() != "cannot parse RFC 3164 line: PRI at column 1: empty line" {
-			t.Fatalf("Parse3164(%q): got %v", line, err)
+		if !errors.As(err, &pe) || err.Error() != want {
+			t.Fatalf("Parse3164(%q):\n got %v\nwant %s", line, err, want)
 		}
 		if e.Host != "untouched" {
 			t.Fatalf("Parse3164(%q) changed the event on error", line)
 		}
 	}
+	const p = "cannot parse RFC 3164 line: "
+	f("", p+"PRI at column 1: empty line")
+	f("\n", p+"PRI at column 1: empty line")
+	f("\r\n", p+"PRI at column 1: empty line")
+	// Years an event time cannot hold (Unix nanoseconds).
+	f("<30>9999-02-05T17:32:18.123456+01:00 web01 systemd[1]: Started", p+"TIMESTAMP at column 5: year 9999 outside the supported range 1678-2261")
+	f("<30>2262-01-01T00:00:00Z web01 systemd[1]: Started", p+"TIMESTAMP at column 5: year 2262 outside the supported range 1678-2261")
+	f("<30>1677-12-31T23:59:59Z web01 app: x", p+"TIMESTAMP at column 5: year 1677 outside the supported range 1678-2261")
+	f("<30>0000-01-01T00:00:00Z web01 app: x", p+"TIMESTAMP at column 5: year 0 outside the supported range 1678-2261")
+	f("<30>0001-01-01T00:00:00Z web01 app: x", p+"TIMESTAMP at column 5: year 1 outside the supported range 1678-2261")
+	f("<30>0001-01-01T00:00:00Z", p+"TIMESTAMP at column 5: year 1 outside the supported range 1678-2261")
+	f("<189>12: *9999-01-01T00:00:00Z: %SYS-5-CONFIG_I: x", p+"TIMESTAMP at column 11: year 9999 outside the supported range 1678-2261")
+	f("9999-01-01T00:00:00Z host app: no pri", p+"TIMESTAMP at column 1: year 9999 outside the supported range 1678-2261")
 }
 
 func TestInferYear(t *testing.T) {
@@ -142,5 +162,8 @@ func TestParse(t *testing.T) {
 	f("<13>10 tiny", "", "10 tiny", "")
 	f("<13>1", "", "1", "")
 	f("1 plain", "", "1 plain", "")
+	f("<13>1 9999-01-01T00:00:00Z h a p m - x", "", "", "cannot parse RFC 5424 line: TIMESTAMP at column 7: year 9999 outside the supported range 1678-2261")
+	f("<13>9999-01-01T00:00:00Z h a: x", "", "", "cannot parse RFC 3164 line: TIMESTAMP at column 5: year 9999 outside the supported range 1678-2261")
+	f("<13>1 - h a p m [nodemon] starting", "a", "[nodemon] starting", "")
 	f("", "", "", "cannot parse RFC 3164 line: PRI at column 1: empty line")
 }

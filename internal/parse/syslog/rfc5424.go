@@ -7,14 +7,10 @@ import (
 	"github.com/sluicelog/sluice/internal/event"
 )
 
-// RFC 5424 section 6 header field length limits.
-const (
-	maxHostname = 255
-	maxAppName  = 48
-	maxProcID   = 128
-	maxMsgID    = 32
-	maxSDName   = 32
-)
+// maxSDName is RFC 5424's limit on SD-IDs and PARAM-NAMEs (section 6.3).
+// The header field limits (HOSTNAME 255, APP-NAME 48, PROCID 128, MSGID 32)
+// are not enforced: see the package documentation.
+const maxSDName = 32
 
 const utf8BOM = "\xef\xbb\xbf"
 
@@ -30,6 +26,10 @@ const utf8BOM = "\xef\xbb\xbf"
 // from line and a UTF-8 BOM from the start of MSG. Strings in e are
 // substrings of line, except field keys "SD-ID.PARAM-NAME" (one allocation
 // per line with parameters) and PARAM-VALUEs that contained escapes.
+//
+// Text after MSGID that starts with '[' but is not valid STRUCTURED-DATA
+// followed by SP or the end of the line is MSG, whole (see the package
+// documentation): STRUCTURED-DATA never makes a line fail.
 //
 // On error, which is always a *ParseError, e is left as it was.
 func Parse5424(line string, e *event.Event) error {
@@ -65,7 +65,11 @@ func Parse5424(line string, e *event.Event) error {
 		p++
 	} else {
 		var err *ParseError
+		start := p
 		ts, p, err = parseTimestamp(line, p)
+		if err == nil {
+			err = ts.checkYear(start)
+		}
 		if err != nil {
 			return err
 		}
@@ -78,28 +82,28 @@ func Parse5424(line string, e *event.Event) error {
 	}
 	p++
 
-	host, p, err := headerField(line, p, fieldHostname, maxHostname)
+	host, p, err := headerField(line, p, fieldHostname)
 	if err != nil {
 		return err
 	}
 	if err := expectSP(line, p, fieldHostname); err != nil {
 		return err
 	}
-	app, p, err := headerField(line, p+1, fieldAppName, maxAppName)
+	app, p, err := headerField(line, p+1, fieldAppName)
 	if err != nil {
 		return err
 	}
 	if err := expectSP(line, p, fieldAppName); err != nil {
 		return err
 	}
-	proc, p, err := headerField(line, p+1, fieldProcID, maxProcID)
+	proc, p, err := headerField(line, p+1, fieldProcID)
 	if err != nil {
 		return err
 	}
 	if err := expectSP(line, p, fieldProcID); err != nil {
 		return err
 	}
-	msgid, p, err := headerField(line, p+1, fieldMsgID, maxMsgID)
+	msgid, p, err := headerField(line, p+1, fieldMsgID)
 	if err != nil {
 		return err
 	}
@@ -111,19 +115,15 @@ func Parse5424(line string, e *event.Event) error {
 		switch {
 		case p < len(line) && line[p] == '[':
 			first := len(e.Fields)
-			p, err = parseSD(line, p, e)
-			if err != nil {
+			end, ok := parseSD(line, p, e)
+			switch {
+			case !ok:
+				// Not STRUCTURED-DATA: a message that starts with '['.
 				clear(e.Fields[first:])
 				e.Fields = e.Fields[:first]
-				return err
-			}
-			if p < len(line) {
-				if line[p] != ' ' {
-					clear(e.Fields[first:])
-					e.Fields = e.Fields[:first]
-					return perr(fieldSD, p, "expected SP after STRUCTURED-DATA, found "+describeByte(line[p]))
-				}
-				msg = line[p+1:]
+				msg = line[p:]
+			case end < len(line):
+				msg = line[end+1:]
 			}
 		case p < len(line) && line[p] == '-' && (p+1 == len(line) || line[p+1] == ' '):
 			if p+1 < len(line) {
@@ -210,9 +210,10 @@ func nextField(field string) string {
 	return field
 }
 
-// headerField reads 1*max PRINTUSASCII starting at p, up to the next SP or
-// the end of line. "-" (NILVALUE) becomes "".
-func headerField(line string, p int, field string, max int) (string, int, *ParseError) {
+// headerField reads 1*PRINTUSASCII starting at p, up to the next SP or the
+// end of line. "-" (NILVALUE) becomes "". RFC 5424's length limits are not
+// enforced.
+func headerField(line string, p int, field string) (string, int, *ParseError) {
 	start := p
 	for p < len(line) {
 		c := line[p]
@@ -229,8 +230,6 @@ func headerField(line string, p int, field string, max int) (string, int, *Parse
 		return "", p, perr(field, p, "unexpected end of line")
 	case n == 0:
 		return "", p, perr(field, p, "empty field")
-	case n > max:
-		return "", p, perr(field, start, "longer than "+strconv.Itoa(max)+" characters")
 	case n == 1 && line[start] == '-':
 		return "", p, nil
 	}
@@ -239,22 +238,29 @@ func headerField(line string, p int, field string, max int) (string, int, *Parse
 
 // parseSD parses one or more SD-ELEMENTs starting at line[p] == '[' and
 // appends their parameters to e.Fields. It returns the offset after the last
-// ']'. On error the caller removes what was appended.
-func parseSD(line string, p int, e *event.Event) (int, *ParseError) {
+// ']' and whether the text is STRUCTURED-DATA at all: false for a syntax
+// error, for STRUCTURED-DATA followed by anything but SP or the end of the
+// line, and for an SD-ELEMENT without parameters whose SD-ID is neither
+// IANA-registered nor "name@enterprise-number" (see sdIDWithoutParams). On
+// false the caller removes what was appended; keys and unescaped values are
+// built only once the whole is known to be valid, so a false costs no
+// allocation beyond e.Fields growing.
+func parseSD(line string, p int, e *event.Event) (int, bool) {
 	first := len(e.Fields)
 	keyBytes := 0
+	escaped := false
 	for p < len(line) && line[p] == '[' {
 		p++
 		idStart := p
 		p = scanSDName(line, p)
-		if err := checkSDName(line, idStart, p, "SD-ID"); err != nil {
-			return p, err
+		if p == idStart || p-idStart > maxSDName {
+			return p, false
 		}
 		id := line[idStart:p]
 		params := 0
 		for {
 			if p >= len(line) {
-				return p, perr(fieldSD, p, "unexpected end of line in SD-ELEMENT")
+				return p, false
 			}
 			c := line[p]
 			if c == ']' {
@@ -262,31 +268,26 @@ func parseSD(line string, p int, e *event.Event) (int, *ParseError) {
 				break
 			}
 			if c != ' ' {
-				return p, perr(fieldSD, p, "expected SP or ']', found "+describeByte(c))
+				return p, false
 			}
 			p++
 			nameStart := p
 			p = scanSDName(line, p)
-			if err := checkSDName(line, nameStart, p, "PARAM-NAME"); err != nil {
-				return p, err
+			if p == nameStart || p-nameStart > maxSDName {
+				return p, false
 			}
 			nameEnd := p
-			if p >= len(line) || line[p] != '=' {
-				return p, sdExpected(line, p, "'=' after PARAM-NAME")
+			if p+1 >= len(line) || line[p] != '=' || line[p+1] != '"' {
+				return p, false
 			}
-			p++
-			if p >= len(line) || line[p] != '"' {
-				return p, sdExpected(line, p, "'\"' to start PARAM-VALUE")
-			}
-			p++
+			p += 2
 			valStart := p
-			escaped := false
 			// q is the next '"'; an escape may consume it, then look again.
 			// Each byte is looked at a bounded number of times.
 			q := strings.IndexByte(line[p:], '"') + p
 			for {
 				if q < p {
-					return p, perr(fieldSD, valStart-1, "unterminated PARAM-VALUE")
+					return p, false // unterminated PARAM-VALUE
 				}
 				b := strings.IndexByte(line[p:q], '\\')
 				if b < 0 {
@@ -301,9 +302,6 @@ func parseSD(line string, p int, e *event.Event) (int, *ParseError) {
 			}
 			val := line[valStart:p]
 			p++ // closing '"'
-			if escaped {
-				val = unescapeSD(val)
-			}
 			// The key is stitched together below; until then it holds
 			// "SD-ID ... PARAM-NAME", a substring from which both can be
 			// recovered: SD-ID ends at the first SP, PARAM-NAME starts after
@@ -313,7 +311,21 @@ func parseSD(line string, p int, e *event.Event) (int, *ParseError) {
 			params++
 		}
 		if params == 0 {
+			if !sdIDWithoutParams(id) {
+				return p, false
+			}
 			e.Fields = append(e.Fields, event.Field{Key: id, Type: event.String})
+		}
+	}
+	if p < len(line) && line[p] != ' ' {
+		return p, false
+	}
+	// The STRUCTURED-DATA is valid: now allocate.
+	if escaped {
+		for i := first; i < len(e.Fields); i++ {
+			if v := e.Fields[i].Value; strings.IndexByte(v, '\\') >= 0 {
+				e.Fields[i].Value = unescapeSD(v)
+			}
 		}
 	}
 	if keyBytes > 0 {
@@ -333,7 +345,29 @@ func parseSD(line string, p int, e *event.Event) (int, *ParseError) {
 			e.Fields[i].Key = b.String()[off:]
 		}
 	}
-	return p, nil
+	return p, true
+}
+
+// sdIDWithoutParams reports whether id may stand in an SD-ELEMENT without
+// parameters: an IANA-registered SD-ID (RFC 5424 section 7: timeQuality,
+// origin, meta) or a private one, "name@" and a private enterprise number
+// (digits and dots, section 7.2.2). Anything else in brackets, "[INFO]",
+// "[3]", "[nodemon]", is how messages begin, not STRUCTURED-DATA.
+func sdIDWithoutParams(id string) bool {
+	switch id {
+	case "timeQuality", "origin", "meta":
+		return true
+	}
+	at := strings.IndexByte(id, '@')
+	if at <= 0 || at == len(id)-1 || !isDigit(id[at+1]) {
+		return false
+	}
+	for i := at + 1; i < len(id); i++ {
+		if c := id[i]; !isDigit(c) && c != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // scanSDName returns the offset of the first byte at or after p that cannot
@@ -347,25 +381,6 @@ func scanSDName(line string, p int) int {
 		p++
 	}
 	return p
-}
-
-func checkSDName(line string, start, end int, what string) *ParseError {
-	switch {
-	case end == start && end == len(line):
-		return perr(fieldSD, end, "unexpected end of line, expected "+what)
-	case end == start:
-		return perr(fieldSD, end, "expected "+what+", found "+describeByte(line[end]))
-	case end-start > maxSDName:
-		return perr(fieldSD, start, what+" longer than 32 characters")
-	}
-	return nil
-}
-
-func sdExpected(line string, p int, what string) *ParseError {
-	if p >= len(line) {
-		return perr(fieldSD, p, "unexpected end of line, expected "+what)
-	}
-	return perr(fieldSD, p, "expected "+what+", found "+describeByte(line[p]))
 }
 
 // unescapeSD undoes the PARAM-VALUE escapes \" \\ and \]; a backslash before

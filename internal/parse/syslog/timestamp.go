@@ -22,8 +22,31 @@ func (t timestamp) time() time.Time {
 		Add(-time.Duration(t.offset) * time.Second)
 }
 
+// The years an event time can have: event.Event's binary encoding stores
+// Unix nanoseconds, which reach from 1677-09-21 to 2262-04-11. Every instant
+// of the years in between, whatever its offset, fits.
+const (
+	minYear = 1678
+	maxYear = 2261
+)
+
+// checkYear rejects a timestamp whose year is outside minYear..maxYear; p is
+// the offset of the year in the line.
+func (t timestamp) checkYear(p int) *ParseError {
+	if t.year < minYear || t.year > maxYear {
+		return perr(fieldTimestamp, p, yearReason(t.year))
+	}
+	return nil
+}
+
+func yearReason(year int) string {
+	return "year " + strconv.Itoa(year) + " outside the supported range " +
+		strconv.Itoa(minYear) + "-" + strconv.Itoa(maxYear)
+}
+
 // parseTimestamp reads FULL-DATE "T" FULL-TIME as RFC 5424 section 6.2.3 has
 // it, with up to 9 digits of fractional seconds. It stops after the offset.
+// It accepts any year; callers check it with checkYear.
 func parseTimestamp(s string, p int) (timestamp, int, *ParseError) {
 	var t timestamp
 	var ok bool

@@ -1,0 +1,238 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// HTTPOptions configures the HTTP listener.
+type HTTPOptions struct {
+	Listen            string
+	TLSCertFile       string
+	TLSKeyFile        string
+	ReadHeaderTimeout time.Duration // default 10s
+	ReadTimeout       time.Duration // whole request, body included; default 30s (slow bodies get cut off)
+	WriteTimeout      time.Duration // default 30s
+	IdleTimeout       time.Duration // default 120s
+	// DrainDelay is how long, after a shutdown signal, new requests are
+	// still read and answered 503 with Connection: close — so that clients
+	// with keep-alive connections learn to go elsewhere instead of seeing
+	// their connection reset. Default 1s.
+	DrainDelay time.Duration
+	// ShutdownGrace bounds the whole shutdown: in-flight requests that take
+	// longer are cut off. Default 25s.
+	ShutdownGrace time.Duration
+}
+
+func (o *HTTPOptions) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.ReadHeaderTimeout, 10*time.Second)
+	def(&o.ReadTimeout, 30*time.Second)
+	def(&o.WriteTimeout, 30*time.Second)
+	def(&o.IdleTimeout, 120*time.Second)
+	def(&o.DrainDelay, time.Second)
+	def(&o.ShutdownGrace, 25*time.Second)
+}
+
+// HTTP is sluice's one HTTP listener: sources, health, metrics.
+type HTTP struct {
+	opts     HTTPOptions
+	logger   *slog.Logger
+	mux      *http.ServeMux
+	srv      *http.Server
+	draining atomic.Bool
+	inflight sync.WaitGroup
+
+	mu     sync.Mutex
+	checks []func() error
+
+	requests *prometheus.CounterVec
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+// RequestID returns the id of the request ctx belongs to: the client's
+// X-Request-Id, or one sluice made.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// NewHTTP returns the listener's handler set; metrics go to reg, which is
+// also served at /metrics.
+func NewHTTP(opts HTTPOptions, reg *prometheus.Registry, logger *slog.Logger) *HTTP {
+	opts.setDefaults()
+	h := &HTTP{opts: opts, logger: logger, mux: http.NewServeMux(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_http_requests_total", Help: "HTTP requests answered, by status code."}, []string{"code"}),
+	}
+	reg.MustRegister(h.requests)
+	h.mux.HandleFunc("GET /healthz", h.health)
+	h.mux.HandleFunc("GET /health", h.health) // log-iss's path
+	h.mux.HandleFunc("GET /readyz", h.ready)
+	h.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	h.srv = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: opts.ReadHeaderTimeout,
+		ReadTimeout:       opts.ReadTimeout,
+		WriteTimeout:      opts.WriteTimeout,
+		IdleTimeout:       opts.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		MaxHeaderBytes:    64 << 10,
+	}
+	return h
+}
+
+// Handle registers a handler (a source) on the mux.
+func (h *HTTP) Handle(pattern string, handler http.Handler) { h.mux.Handle(pattern, handler) }
+
+// AddReadinessCheck adds a check /readyz runs; an error makes it answer 503.
+func (h *HTTP) AddReadinessCheck(check func() error) {
+	h.mu.Lock()
+	h.checks = append(h.checks, check)
+	h.mu.Unlock()
+}
+
+func (h *HTTP) health(w http.ResponseWriter, _ *http.Request) {
+	writeText(w, http.StatusOK, "ok\n")
+}
+
+func (h *HTTP) ready(w http.ResponseWriter, _ *http.Request) {
+	if h.draining.Load() {
+		writeText(w, http.StatusServiceUnavailable, "shutting down\n")
+		return
+	}
+	h.mu.Lock()
+	checks := h.checks
+	h.mu.Unlock()
+	for _, c := range checks {
+		if err := c(); err != nil {
+			writeText(w, http.StatusServiceUnavailable, "not ready: "+err.Error()+"\n")
+			return
+		}
+	}
+	writeText(w, http.StatusOK, "ready\n")
+}
+
+// writeText answers with a plain-text body and an explicit Content-Length
+// (Logplex cannot read chunked responses).
+func writeText(w http.ResponseWriter, code int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(body))
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// ServeHTTP gives every request an id, refuses new requests while shutting
+// down, and counts responses.
+func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get("X-Request-Id")
+	if id == "" || len(id) > 200 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	w.Header().Set("X-Request-Id", id)
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+	sw := &statusWriter{ResponseWriter: w}
+	if h.draining.Load() {
+		w.Header().Set("Connection", "close")
+		w.Header().Set("Retry-After", "1")
+		writeText(sw, http.StatusServiceUnavailable, "sluice is shutting down; retry against another instance or in a moment\n")
+		h.requests.WithLabelValues("503").Inc()
+		return
+	}
+	h.inflight.Add(1)
+	defer h.inflight.Done()
+	h.mux.ServeHTTP(sw, r)
+	if sw.code == 0 {
+		sw.code = http.StatusOK
+	}
+	h.requests.WithLabelValues(strconv.Itoa(sw.code)).Inc()
+}
+
+// Listen opens the listener (so that the caller knows the address before
+// serving, e.g. with port 0).
+func (h *HTTP) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", h.opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %w", h.opts.Listen, err)
+	}
+	if h.opts.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(h.opts.TLSCertFile, h.opts.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("cannot load the HTTP TLS certificate: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+	return ln, nil
+}
+
+// Serve serves on ln until ctx is done, then shuts down gracefully: for
+// DrainDelay new requests are answered 503 with Connection: close, then the
+// listener closes and in-flight requests finish (bounded by ShutdownGrace).
+func (h *HTTP) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- h.srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("cannot serve HTTP: %w", err)
+	case <-ctx.Done():
+	}
+	h.logger.Info("shutting down: answering new requests with 503", "drain_delay", h.opts.DrainDelay.String())
+	h.draining.Store(true)
+	h.srv.SetKeepAlivesEnabled(false)
+	grace, cancel := context.WithTimeout(context.Background(), h.opts.ShutdownGrace)
+	defer cancel()
+	select {
+	case <-time.After(h.opts.DrainDelay):
+	case <-grace.Done():
+	}
+	if err := h.srv.Shutdown(grace); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		h.srv.Close()
+		return fmt.Errorf("cannot finish in-flight requests within %s: %w", h.opts.ShutdownGrace, err)
+	}
+	// Handlers of hijacked or already-closed connections may still run.
+	h.inflight.Wait()
+	return nil
+}

@@ -1,0 +1,325 @@
+// Package server builds a running sluice from a configuration: the
+// write-ahead log, the pipeline sources ingest through, the HTTP listener
+// with its sources, health and metrics, and one delivery loop per
+// subscription — and takes them down in order on shutdown.
+//
+// Shutdown order: the HTTP listener drains (new requests get 503 with
+// Connection: close, in-flight requests finish and are fsynced), the
+// pipeline refuses further input, subscriptions stop (batches in flight are
+// not acknowledged and are delivered again after a restart), sinks close,
+// cursors and the log close.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/sluicelog/sluice/internal/config"
+	"github.com/sluicelog/sluice/internal/parse"
+	"github.com/sluicelog/sluice/internal/parse/severity"
+	"github.com/sluicelog/sluice/internal/pipeline"
+	"github.com/sluicelog/sluice/internal/sink"
+	"github.com/sluicelog/sluice/internal/sink/file"
+	"github.com/sluicelog/sluice/internal/sink/sinkhelper"
+	sinksyslog "github.com/sluicelog/sluice/internal/sink/syslog"
+	"github.com/sluicelog/sluice/internal/source/logplex"
+	"github.com/sluicelog/sluice/internal/wal"
+)
+
+// Server is a configured sluice, ready to Run.
+type Server struct {
+	cfg    *config.Config
+	logger *slog.Logger
+	reg    *prometheus.Registry
+	log    *wal.Log
+	pipe   *pipeline.Pipeline
+	http   *HTTP
+	subs   []*subscription
+	ln     net.Listener
+}
+
+type subscription struct {
+	name string
+	cur  *wal.Cursor
+	sink sink.Sink
+	cfg  sinkhelper.Config
+}
+
+// New builds everything the configuration describes and opens the log and
+// the HTTP listener; nothing is served until Run. On error, everything
+// opened so far is closed again.
+func New(cfg *config.Config, logger *slog.Logger) (_ *Server, err error) {
+	s := &Server{cfg: cfg, logger: logger, reg: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	walDir := filepath.Join(cfg.DataDir, "wal")
+	s.log, err = wal.Open(wal.Options{
+		Dir:          walDir,
+		MaxBytes:     int64(cfg.WAL.MaxBytes),
+		SegmentBytes: int64(cfg.WAL.SegmentBytes),
+		Logger:       logger.With("component", "wal"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the write-ahead log in %s: %w", walDir, err)
+	}
+	s.registerWALMetrics()
+	s.pipe = pipeline.New(s.log, s.reg)
+
+	s.http = NewHTTP(HTTPOptions{
+		Listen:        cfg.HTTP.Listen,
+		ReadTimeout:   cfg.HTTP.ReadTimeout.Std(),
+		WriteTimeout:  cfg.HTTP.WriteTimeout.Std(),
+		IdleTimeout:   cfg.HTTP.IdleTimeout.Std(),
+		ShutdownGrace: cfg.HTTP.ShutdownGrace.Std(),
+	}, s.reg, logger.With("component", "http"))
+	if cfg.HTTP.TLS != nil {
+		s.http.opts.TLSCertFile, s.http.opts.TLSKeyFile = cfg.HTTP.TLS.CertFile, cfg.HTTP.TLS.KeyFile
+	}
+	s.http.AddReadinessCheck(func() error {
+		// Not ready a little before the cap: a batch that does not fit is
+		// refused even when some bytes are left.
+		st := s.log.Stats()
+		if st.MaxBytes > 0 && st.Bytes >= st.MaxBytes/100*95 {
+			return fmt.Errorf("the write-ahead log is full (%d of %d bytes): subscribers are behind", st.Bytes, st.MaxBytes)
+		}
+		return nil
+	})
+
+	var errs []error
+	for _, name := range sortedKeys(cfg.Sources) {
+		if err := s.addSource(name, cfg.Sources[name]); err != nil {
+			errs = append(errs, fmt.Errorf("sources.%s: %w", name, err))
+		}
+	}
+	sinks := map[string]config.Sink{}
+	for name, sk := range cfg.Sinks {
+		sinks[name] = sk
+	}
+	metrics := sinkhelper.NewMetrics(s.reg)
+	dead := &sinkhelper.DeadLetterDir{Dir: filepath.Join(cfg.DataDir, "deadletter")}
+	for i, sub := range cfg.Subscriptions {
+		if err := s.addSubscription(sub, sinks[sub.Sink], metrics, dead); err != nil {
+			errs = append(errs, fmt.Errorf("subscriptions[%d] (%s): %w", i, sub.Name, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if s.ln, err = s.http.Listen(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Addr is the address the HTTP listener is bound to.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+func (s *Server) addSource(name string, src config.Source) error {
+	switch src.Type {
+	case config.SourceLogplex:
+		c := src.Logplex
+		mode, err := severity.ParseMode(c.Severity)
+		if err != nil {
+			return err
+		}
+		proxies, err := parsePrefixes(s.cfg.HTTP.TrustedProxies)
+		if err != nil {
+			return err
+		}
+		lc := logplex.Config{
+			Path:           c.Path,
+			EnforceHTTPS:   c.EnforceHTTPS,
+			MaxBodyBytes:   int64(c.MaxBodyBytes),
+			KeepRaw:        c.KeepRaw,
+			TrustedProxies: proxies,
+			DrainNames:     c.DrainNames,
+			DedupeWindow:   c.DedupeWindow.Std(),
+			Enricher:       parse.Enricher{Severity: mode},
+			MetadataID:     c.MetadataID,
+			QueryParams:    c.QueryParams,
+			FieldParams:    c.FieldParams,
+		}
+		if c.DedupeWindow == 0 {
+			lc.DedupeWindow = -1 // configured 0: keep duplicates
+		}
+		if c.Auth != "" {
+			lc.Users = basicUsers(s.cfg.Auth[c.Auth])
+		}
+		h, err := logplex.New(lc, s.pipe, s.reg, s.logger.With("source", name))
+		if err != nil {
+			return err
+		}
+		s.http.Handle(h.Path(), h)
+		s.logger.Info("source ready", "source", name, "type", src.Type, "path", h.Path(), "auth", c.Auth != "")
+		return nil
+	}
+	return fmt.Errorf("type %q is not built yet in this version of sluice", src.Type)
+}
+
+// basicUsers lists each basic-auth user's passwords; several passwords let
+// an old and a new one work during rotation.
+func basicUsers(a config.Auth) map[string][]string {
+	users := make(map[string][]string, len(a.Users))
+	for user, secrets := range a.Users {
+		for _, sec := range secrets {
+			users[user] = append(users[user], string(sec))
+		}
+	}
+	return users
+}
+
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range list {
+		if strings.Contains(p, "/") {
+			pfx, err := netip.ParsePrefix(p)
+			if err != nil {
+				return nil, fmt.Errorf("http.trusted_proxies: %w", err)
+			}
+			out = append(out, pfx.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("http.trusted_proxies: %w", err)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+func (s *Server) addSubscription(sub config.Subscription, sk config.Sink, metrics *sinkhelper.Metrics, dead sinkhelper.DeadLetter) error {
+	if sub.Where != "" || sub.Pattern != "" {
+		return errors.New("where and pattern filters are not built yet in this version of sluice; remove them to deliver everything")
+	}
+	var out sink.Sink
+	workers := 1
+	switch sk.Type {
+	case config.SinkSyslog:
+		c := sk.Syslog
+		sc := sinksyslog.Config{
+			Address:        c.Address,
+			Connections:    c.Connections,
+			Format:         sinksyslog.Format(c.Format),
+			ConnectTimeout: c.ConnectTimeout.Std(),
+			WriteTimeout:   c.WriteTimeout.Std(),
+		}
+		if c.TLS != nil {
+			sc.CAFile, sc.CertFile, sc.KeyFile = c.TLS.CAFile, c.TLS.CertFile, c.TLS.KeyFile
+			sc.ServerName, sc.InsecureSkipVerify = c.TLS.ServerName, c.TLS.InsecureSkipVerify
+		}
+		ss, err := sinksyslog.New(sc, s.logger.With("sink", sub.Sink))
+		if err != nil {
+			return err
+		}
+		out = ss
+	case config.SinkFile:
+		c := sk.File
+		fs, err := file.New(file.Config{Path: c.Path, NoSync: c.NoSync, MaxOpenFiles: c.MaxOpenFiles})
+		if err != nil {
+			return err
+		}
+		out = fs
+	default:
+		return fmt.Errorf("sink type %q is not built yet in this version of sluice", sk.Type)
+	}
+	cur, err := s.log.OpenCursor(sub.Name)
+	if err != nil {
+		out.Close()
+		return err
+	}
+	s.subs = append(s.subs, &subscription{name: sub.Name, cur: cur, sink: out, cfg: sinkhelper.Config{
+		Name:         sub.Name,
+		MaxEvents:    sub.Batch.MaxEvents,
+		MaxBytes:     int(sub.Batch.MaxBytes),
+		MaxAge:       sub.Batch.MaxAge.Std(),
+		RetryInitial: sub.Retry.Initial.Std(),
+		RetryMax:     sub.Retry.Max.Std(),
+		Workers:      workers,
+		DeadLetter:   dead,
+		Metrics:      metrics,
+		Logger:       s.logger.With("subscription", sub.Name),
+	}})
+	return nil
+}
+
+func (s *Server) registerWALMetrics() {
+	gauge := func(name, help string, f func(wal.Stats) float64) {
+		s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
+			func() float64 { return f(s.log.Stats()) }))
+	}
+	gauge("sluice_wal_bytes", "Bytes of live write-ahead log segments.", func(st wal.Stats) float64 { return float64(st.Bytes) })
+	gauge("sluice_wal_max_bytes", "The write-ahead log's size cap.", func(st wal.Stats) float64 { return float64(st.MaxBytes) })
+	gauge("sluice_wal_segments", "Live write-ahead log segment files.", func(st wal.Stats) float64 { return float64(st.Segments) })
+	gauge("sluice_wal_last_seq", "Sequence number of the newest record.", func(st wal.Stats) float64 { return float64(st.LastSeq) })
+}
+
+// Run serves until ctx is done, then shuts down in order (see the package
+// documentation). It returns nil after a clean shutdown.
+func (s *Server) Run(ctx context.Context) error {
+	subCtx, stopSubs := context.WithCancel(context.Background())
+	defer stopSubs()
+	var wg sync.WaitGroup
+	for _, sub := range s.subs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := sinkhelper.Run(subCtx, sub.cur, sub.sink, sub.cfg)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				s.logger.Error("subscription stopped", "subscription", sub.name, "err", err)
+			}
+		}()
+	}
+	s.logger.Info("listening", "addr", s.Addr(), "subscriptions", len(s.subs))
+	httpErr := s.http.Serve(ctx, s.ln)
+	s.pipe.Close()
+	stopSubs()
+	wg.Wait()
+	if err := s.closeAll(); err != nil {
+		return errors.Join(httpErr, err)
+	}
+	s.logger.Info("stopped")
+	return httpErr
+}
+
+// closeAll closes sinks, cursors and the log.
+func (s *Server) closeAll() error {
+	var errs []error
+	for _, sub := range s.subs {
+		errs = append(errs, sub.sink.Close(), sub.cur.Close())
+	}
+	s.subs = nil
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	if s.log != nil {
+		errs = append(errs, s.log.Close())
+		s.log = nil
+	}
+	return errors.Join(errs...)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

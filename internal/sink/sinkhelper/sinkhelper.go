@@ -1,0 +1,300 @@
+// Package sinkhelper runs one subscription: it reads events from the
+// subscription's cursor on the write-ahead log, batches them by count, bytes
+// and age, writes them to a sink with retries (exponential backoff with
+// jitter, honouring Retry-After), dead-letters what can never be delivered,
+// and acknowledges the cursor only for what is done — so a crash or a sink
+// outage never loses an event, and a slow sink only falls behind.
+//
+// Several batches may be in flight at once (Config.Workers, e.g. one per
+// syslog connection); the cursor is acknowledged in order, up to the last
+// batch whose predecessors are all done.
+package sinkhelper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/sluicelog/sluice/internal/event"
+	"github.com/sluicelog/sluice/internal/sink"
+	"github.com/sluicelog/sluice/internal/wal"
+)
+
+// Cursor is the subscriber's position in the log; *wal.Cursor implements it.
+type Cursor interface {
+	Read(ctx context.Context, dst []wal.Record, maxRecords, maxBytes int) ([]wal.Record, error)
+	Ack(seq uint64) error
+	Lag() uint64
+}
+
+// Config tunes one subscription's delivery.
+type Config struct {
+	// Name of the subscription, for logs, metrics and the dead-letter file.
+	Name string
+	// MaxEvents, MaxBytes and MaxAge bound a batch: it is written when any
+	// is reached (MaxAge counts from the first event of the batch).
+	MaxEvents int
+	MaxBytes  int
+	MaxAge    time.Duration
+	// RetryInitial and RetryMax bound the exponential backoff between
+	// attempts of a failing batch.
+	RetryInitial, RetryMax time.Duration
+	// Workers is how many batches may be in flight at once.
+	Workers int
+	// Filter, when set, keeps only the events it returns true for.
+	Filter func(*event.Event) bool
+	// DeadLetter receives events that can never be delivered.
+	DeadLetter DeadLetter
+	// Metrics, when set, counts what happens.
+	Metrics *Metrics
+	Logger  *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxEvents <= 0 {
+		c.MaxEvents = 1000
+	}
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = 1 << 20
+	}
+	if c.MaxAge <= 0 {
+		c.MaxAge = time.Second
+	}
+	if c.RetryInitial <= 0 {
+		c.RetryInitial = 100 * time.Millisecond
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = 30 * time.Second
+	}
+	if c.Workers <= 0 {
+		c.Workers = 1
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// DeadLetter keeps events a sink refused for good, with the reason.
+type DeadLetter interface {
+	Write(subscription string, events []event.Event, reason error) error
+}
+
+// RetryAfterError is implemented by sink errors that carry the destination's
+// Retry-After; the helper waits at least that long.
+type RetryAfterError interface {
+	RetryAfter() time.Duration
+}
+
+type batch struct {
+	events  []event.Event
+	lastSeq uint64
+	bytes   int
+}
+
+// Run delivers from cur to s until ctx is done, then finishes the batches in
+// flight (bounded by their own retries being cancelled with ctx) and returns
+// ctx's error. It acknowledges cur only for events delivered or
+// dead-lettered.
+func Run(ctx context.Context, cur Cursor, s sink.Sink, cfg Config) error {
+	cfg.setDefaults()
+	r := &runner{cfg: cfg, cur: cur, sink: s, done: make(map[uint64]bool)}
+	work := make(chan *batch)
+	var wg sync.WaitGroup
+	for range cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				r.deliver(ctx, b)
+			}
+		}()
+	}
+	err := r.read(ctx, work)
+	close(work)
+	wg.Wait()
+	return err
+}
+
+type runner struct {
+	cfg  Config
+	cur  Cursor
+	sink sink.Sink
+
+	mu        sync.Mutex
+	connected bool
+	inflight  []uint64        // lastSeq of batches handed to workers, in order
+	done      map[uint64]bool // lastSeq of finished batches not yet acked
+}
+
+// read fills batches from the cursor and hands them to the workers.
+func (r *runner) read(ctx context.Context, work chan<- *batch) error {
+	var recs []wal.Record
+	cur := &batch{}
+	var deadline time.Time
+	for {
+		readCtx := ctx
+		var cancel context.CancelFunc
+		if cur.lastSeq != 0 {
+			readCtx, cancel = context.WithDeadline(ctx, deadline)
+		}
+		var err error
+		recs, err = r.cur.Read(readCtx, recs[:0], r.cfg.MaxEvents-len(cur.events), r.cfg.MaxBytes-cur.bytes)
+		if cancel != nil {
+			cancel()
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("cannot read subscription %s from the log: %w", r.cfg.Name, err)
+			}
+		}
+		for _, rec := range recs {
+			if cur.lastSeq == 0 {
+				deadline = time.Now().Add(r.cfg.MaxAge)
+			}
+			cur.lastSeq = rec.Seq
+			cur.bytes += len(rec.Data)
+			var e event.Event
+			if err := e.Unmarshal(rec.Data); err != nil {
+				// A record that does not decode is a bug or disk damage that
+				// the checksum did not catch; keep going, loudly.
+				r.cfg.Logger.Error("cannot decode event from the log; skipping it",
+					"subscription", r.cfg.Name, "seq", rec.Seq, "err", err)
+				r.cfg.Metrics.decodeError(r.cfg.Name)
+				continue
+			}
+			if r.cfg.Filter != nil && !r.cfg.Filter(&e) {
+				r.cfg.Metrics.filtered(r.cfg.Name)
+				continue
+			}
+			cur.events = append(cur.events, e)
+		}
+		full := len(cur.events) >= r.cfg.MaxEvents || cur.bytes >= r.cfg.MaxBytes
+		expired := cur.lastSeq != 0 && !time.Now().Before(deadline)
+		if cur.lastSeq != 0 && (full || expired) {
+			r.mu.Lock()
+			r.inflight = append(r.inflight, cur.lastSeq)
+			r.mu.Unlock()
+			select {
+			case work <- cur:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			cur = &batch{}
+		}
+	}
+}
+
+// deliver writes one batch until it is delivered or dead-lettered, or ctx
+// ends; then it marks the batch done.
+func (r *runner) deliver(ctx context.Context, b *batch) {
+	events := b.events
+	wait := r.cfg.RetryInitial
+	for attempt := 1; len(events) > 0; attempt++ {
+		err := r.write(ctx, events)
+		if err == nil {
+			r.cfg.Metrics.delivered(r.cfg.Name, len(events))
+			break
+		}
+		if ctx.Err() != nil {
+			return // not done: the cursor is not acknowledged, events replay
+		}
+		var partial *sink.PartialError
+		if errors.As(err, &partial) && partial.Delivered > 0 {
+			r.cfg.Metrics.delivered(r.cfg.Name, partial.Delivered)
+			events = events[min(partial.Delivered, len(events)):]
+			err = partial.Err
+		}
+		if sink.IsPermanent(err) {
+			r.deadLetter(events, err)
+			break
+		}
+		r.cfg.Metrics.retried(r.cfg.Name, len(events))
+		r.markDisconnected()
+		delay := jitter(wait)
+		var ra RetryAfterError
+		if errors.As(err, &ra) && ra.RetryAfter() > delay {
+			delay = ra.RetryAfter()
+		}
+		r.cfg.Logger.Warn("cannot deliver batch; will retry",
+			"subscription", r.cfg.Name, "events", len(events), "attempt", attempt, "retry_in", delay.String(), "err", err)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return
+		}
+		wait = min(wait*2, r.cfg.RetryMax)
+	}
+	r.finish(b.lastSeq)
+}
+
+func (r *runner) write(ctx context.Context, events []event.Event) error {
+	r.mu.Lock()
+	connected := r.connected
+	r.mu.Unlock()
+	if !connected {
+		if err := r.sink.Connect(ctx); err != nil {
+			return fmt.Errorf("cannot connect: %w", err)
+		}
+		r.mu.Lock()
+		r.connected = true
+		r.mu.Unlock()
+	}
+	return r.sink.Write(ctx, events)
+}
+
+func (r *runner) markDisconnected() {
+	r.mu.Lock()
+	r.connected = false
+	r.mu.Unlock()
+}
+
+func (r *runner) deadLetter(events []event.Event, reason error) {
+	r.cfg.Logger.Error("sink refused events for good; writing them to the dead-letter file",
+		"subscription", r.cfg.Name, "events", len(events), "err", reason)
+	r.cfg.Metrics.deadLettered(r.cfg.Name, len(events))
+	if r.cfg.DeadLetter == nil {
+		return
+	}
+	if err := r.cfg.DeadLetter.Write(r.cfg.Name, events, reason); err != nil {
+		r.cfg.Logger.Error("cannot write dead letters", "subscription", r.cfg.Name, "err", err)
+	}
+}
+
+// finish marks a batch done and acknowledges the cursor up to the last batch
+// whose predecessors are all done.
+func (r *runner) finish(lastSeq uint64) {
+	r.mu.Lock()
+	r.done[lastSeq] = true
+	var ack uint64
+	for len(r.inflight) > 0 && r.done[r.inflight[0]] {
+		ack = r.inflight[0]
+		delete(r.done, ack)
+		r.inflight = r.inflight[1:]
+	}
+	r.mu.Unlock()
+	if ack == 0 {
+		return
+	}
+	if err := r.cur.Ack(ack); err != nil {
+		r.cfg.Logger.Error("cannot acknowledge the cursor; events may be delivered again after a restart",
+			"subscription", r.cfg.Name, "seq", ack, "err", err)
+	}
+	r.cfg.Metrics.lag(r.cfg.Name, r.cur.Lag())
+}
+
+// jitter spreads d over [d/2, d) so that retries of many subscriptions do
+// not synchronise.
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)))
+}

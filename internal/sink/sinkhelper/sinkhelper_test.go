@@ -1,0 +1,318 @@
+package sinkhelper
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"go.uber.org/goleak"
+
+	"github.com/sluicelog/sluice/internal/event"
+	"github.com/sluicelog/sluice/internal/sink"
+	"github.com/sluicelog/sluice/internal/wal"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// scriptedSink records what it is given and fails as its script says: the
+// n-th call to Write returns script[n] (nil beyond the script).
+type scriptedSink struct {
+	mu       sync.Mutex
+	script   []func(batch []event.Event) error
+	calls    int
+	got      []string // messages delivered, in delivery order
+	connects int
+}
+
+func (s *scriptedSink) Connect(context.Context) error {
+	s.mu.Lock()
+	s.connects++
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *scriptedSink) Write(_ context.Context, batch []event.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	if s.calls < len(s.script) && s.script[s.calls] != nil {
+		err = s.script[s.calls](batch)
+	}
+	s.calls++
+	n := len(batch)
+	var p *sink.PartialError
+	switch {
+	case errors.As(err, &p):
+		n = p.Delivered
+	case err != nil:
+		n = 0
+	}
+	for _, e := range batch[:n] {
+		s.got = append(s.got, e.Message)
+	}
+	return err
+}
+
+func (s *scriptedSink) Close() error { return nil }
+
+func (s *scriptedSink) delivered() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.got...)
+}
+
+// openLog makes a real write-ahead log holding n events "m0".."m<n-1>".
+func openLog(t *testing.T, n int) (*wal.Log, *wal.Cursor) {
+	t.Helper()
+	l, err := wal.Open(wal.Options{Dir: t.TempDir(), NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var recs [][]byte
+	for i := range n {
+		e := event.Event{Severity: event.Info, Message: fmt.Sprintf("m%d", i)}
+		recs = append(recs, e.Marshal(nil))
+	}
+	if n > 0 {
+		if _, _, err := l.Append(context.Background(), recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cur, err := l.OpenCursor("sub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cur.Close() })
+	return l, cur
+}
+
+// runUntil runs the helper until cond holds or 10 s pass.
+func runUntil(t *testing.T, cur Cursor, s sink.Sink, cfg Config, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cur, s, cfg) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatal("condition not reached within 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v, want context.Canceled", err)
+	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
+func seq(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("m%d", i)
+	}
+	return out
+}
+
+func TestDeliversInBatchesAndAcks(t *testing.T) {
+	_, cur := openLog(t, 2500)
+	s := &scriptedSink{}
+	runUntil(t, cur, s, Config{Name: "sub", MaxEvents: 1000, MaxAge: 10 * time.Millisecond}, func() bool { return cur.Acked() == 2500 })
+	if got := s.delivered(); fmt.Sprint(got) != fmt.Sprint(seq(2500)) {
+		t.Fatalf("delivered %d events out of order or incomplete", len(got))
+	}
+	if s.calls != 3 {
+		t.Fatalf("%d writes for 2500 events at 1000 a batch, want 3", s.calls)
+	}
+}
+
+func TestRetriesAndResumesAfterPartialDelivery(t *testing.T) {
+	_, cur := openLog(t, 10)
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	s := &scriptedSink{script: []func([]event.Event) error{
+		func([]event.Event) error { return errors.New("connection refused") },
+		func([]event.Event) error { return &sink.PartialError{Delivered: 4, Err: errors.New("reset")} },
+	}}
+	runUntil(t, cur, s, Config{Name: "sub", MaxAge: time.Millisecond, RetryInitial: time.Millisecond, Metrics: m}, func() bool { return cur.Acked() == 10 })
+	if got := s.delivered(); fmt.Sprint(got) != fmt.Sprint(seq(10)) {
+		t.Fatalf("delivered %v: want every event exactly once, in order", got)
+	}
+	if s.connects < 3 {
+		t.Fatalf("%d connects: want a reconnect after each failure", s.connects)
+	}
+	if got := counterValue(t, m.Retried.WithLabelValues("sub")); got != 16 {
+		t.Fatalf("retried metric %v, want 10 + 6", got)
+	}
+	if got := counterValue(t, m.Delivered.WithLabelValues("sub")); got != 10 {
+		t.Fatalf("delivered metric %v, want 10", got)
+	}
+}
+
+type retryAfter struct{ d time.Duration }
+
+func (r retryAfter) Error() string             { return "429 too many requests" }
+func (r retryAfter) RetryAfter() time.Duration { return r.d }
+
+func TestHonoursRetryAfter(t *testing.T) {
+	_, cur := openLog(t, 1)
+	var times []time.Time
+	s := &scriptedSink{script: []func([]event.Event) error{
+		func([]event.Event) error {
+			times = append(times, time.Now())
+			return retryAfter{300 * time.Millisecond}
+		},
+		func([]event.Event) error { times = append(times, time.Now()); return nil },
+	}}
+	runUntil(t, cur, s, Config{Name: "sub", MaxAge: time.Millisecond, RetryInitial: time.Millisecond}, func() bool { return cur.Acked() == 1 })
+	if gap := times[1].Sub(times[0]); gap < 300*time.Millisecond {
+		t.Fatalf("retried after %s, before the sink's Retry-After of 300ms", gap)
+	}
+}
+
+func TestPermanentErrorsGoToDeadLetters(t *testing.T) {
+	_, cur := openLog(t, 5)
+	dir := t.TempDir()
+	s := &scriptedSink{script: []func([]event.Event) error{
+		func([]event.Event) error {
+			return &sink.PartialError{Delivered: 2, Err: sink.Permanent(errors.New("400 mapper_parsing_exception"))}
+		},
+	}}
+	runUntil(t, cur, s, Config{Name: "sub", MaxAge: time.Millisecond, DeadLetter: &DeadLetterDir{Dir: dir}}, func() bool { return cur.Acked() == 5 })
+	if got := s.delivered(); fmt.Sprint(got) != "[m0 m1]" {
+		t.Fatalf("delivered %v", got)
+	}
+	f, err := os.Open(filepath.Join(dir, "sub.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var dead []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var rec struct {
+			Error string         `json:"error"`
+			Event map[string]any `json:"event"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil || rec.Error != "400 mapper_parsing_exception" {
+			t.Fatalf("dead letter %s: %v", sc.Text(), err)
+		}
+		dead = append(dead, rec.Event["message"].(string))
+	}
+	if fmt.Sprint(dead) != "[m2 m3 m4]" {
+		t.Fatalf("dead letters %v, want the 3 refused events", dead)
+	}
+}
+
+// TestAcksInOrderWithWorkers: with several batches in flight, a slow early
+// batch holds the cursor back until it is done, so a crash can only replay,
+// never skip.
+func TestAcksInOrderWithWorkers(t *testing.T) {
+	_, cur := openLog(t, 30)
+	release := make(chan struct{})
+	var once sync.Once
+	s := &slowFirst{release: release}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, cur, s, Config{Name: "sub", MaxEvents: 10, MaxAge: time.Millisecond, Workers: 3})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.count() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if a := cur.Acked(); a != 0 {
+		t.Fatalf("acked %d while the first batch is still in flight", a)
+	}
+	once.Do(func() { close(release) })
+	for cur.Acked() != 30 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if cur.Acked() != 30 {
+		t.Fatalf("acked %d, want 30", cur.Acked())
+	}
+}
+
+type slowFirst struct {
+	mu      sync.Mutex
+	n       int
+	release chan struct{}
+}
+
+func (s *slowFirst) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+func (s *slowFirst) Connect(context.Context) error { return nil }
+func (s *slowFirst) Close() error                  { return nil }
+func (s *slowFirst) Write(ctx context.Context, batch []event.Event) error {
+	s.mu.Lock()
+	s.n++
+	first := batch[0].Message == "m0"
+	s.mu.Unlock()
+	if first {
+		select {
+		case <-s.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// TestFilterAcksSkippedEvents: events a filter leaves out still move the
+// cursor.
+func TestFilterAcksSkippedEvents(t *testing.T) {
+	_, cur := openLog(t, 6)
+	s := &scriptedSink{}
+	odd := func(e *event.Event) bool { return e.Message[len(e.Message)-1]%2 == 1 }
+	runUntil(t, cur, s, Config{Name: "sub", MaxAge: time.Millisecond, Filter: odd}, func() bool { return cur.Acked() == 6 })
+	if got := s.delivered(); fmt.Sprint(got) != "[m1 m3 m5]" {
+		t.Fatalf("delivered %v", got)
+	}
+}
+
+// TestCancelDoesNotAck: a batch whose delivery is cut short by shutdown is
+// not acknowledged, so it is delivered again after a restart.
+func TestCancelDoesNotAck(t *testing.T) {
+	_, cur := openLog(t, 3)
+	s := &scriptedSink{script: []func([]event.Event) error{
+		func([]event.Event) error { return errors.New("down") },
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, cur, s, Config{Name: "sub", MaxAge: time.Millisecond, RetryInitial: time.Hour})
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	<-done
+	if a := cur.Acked(); a != 0 {
+		t.Fatalf("acked %d after shutdown during a retry wait", a)
+	}
+}
