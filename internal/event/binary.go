@@ -79,7 +79,15 @@ func appendString(dst []byte, s string) []byte {
 // contents (the capacity of e.Fields is reused). The strings of e share one
 // copy of data, so data may be reused by the caller afterwards.
 func (e *Event) Unmarshal(data []byte) error {
-	d := decoder{s: string(data)}
+	return e.UnmarshalString(string(data))
+}
+
+// UnmarshalString is Unmarshal for data already held in a string: the
+// event's strings are substrings of data, so decoding allocates nothing
+// beyond growing e.Fields. A reader that decodes many records can copy them
+// into one string and decode each from it.
+func (e *Event) UnmarshalString(data string) error {
+	d := decoder{s: data}
 	e.Reset()
 	if err := d.event(e); err != nil {
 		return fmt.Errorf("cannot unmarshal event at byte %d: %w", d.off, err)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +96,27 @@ type batch struct {
 	bytes   int
 }
 
+// batches recycles batches, so that their events (and the capacity of
+// their Fields) are reused instead of allocated per event.
+var batchPool = sync.Pool{New: func() any { return &batch{} }}
+
+func newBatch() *batch {
+	b := batchPool.Get().(*batch)
+	b.events, b.lastSeq, b.bytes = b.events[:0], 0, 0
+	return b
+}
+
+func (b *batch) release() {
+	for i := range b.events {
+		// Drop references to the decoded strings (so their arena can be
+		// collected); keep the capacity.
+		f := b.events[i].Fields
+		clear(f[:cap(f)])
+		b.events[i].Reset()
+	}
+	batchPool.Put(b)
+}
+
 // Run delivers from cur to s until ctx is done, then finishes the batches in
 // flight (bounded by their own retries being cancelled with ctx) and returns
 // ctx's error. It acknowledges cur only for events delivered or
@@ -110,6 +132,7 @@ func Run(ctx context.Context, cur Cursor, s sink.Sink, cfg Config) error {
 			defer wg.Done()
 			for b := range work {
 				r.deliver(ctx, b)
+				b.release()
 			}
 		}()
 	}
@@ -133,8 +156,9 @@ type runner struct {
 // read fills batches from the cursor and hands them to the workers.
 func (r *runner) read(ctx context.Context, work chan<- *batch) error {
 	var recs []wal.Record
-	cur := &batch{}
+	cur := newBatch()
 	var deadline time.Time
+	var arena strings.Builder
 	for {
 		readCtx := ctx
 		var cancel context.CancelFunc
@@ -154,26 +178,48 @@ func (r *runner) read(ctx context.Context, work chan<- *batch) error {
 				return fmt.Errorf("cannot read subscription %s from the log: %w", r.cfg.Name, err)
 			}
 		}
+		// One copy of the records for the whole read: events decoded from
+		// it share it, instead of one allocation per event.
+		total := 0
+		for _, rec := range recs {
+			total += len(rec.Data)
+		}
+		arena.Reset()
+		arena.Grow(total)
+		for _, rec := range recs {
+			arena.Write(rec.Data)
+		}
+		data := arena.String()
+		off := 0
 		for _, rec := range recs {
 			if cur.lastSeq == 0 {
 				deadline = time.Now().Add(r.cfg.MaxAge)
 			}
 			cur.lastSeq = rec.Seq
 			cur.bytes += len(rec.Data)
-			var e event.Event
-			if err := e.Unmarshal(rec.Data); err != nil {
+			n := len(cur.events)
+			if n < cap(cur.events) {
+				cur.events = cur.events[:n+1]
+			} else {
+				cur.events = append(cur.events, event.Event{})
+			}
+			e := &cur.events[n]
+			rd := data[off : off+len(rec.Data)]
+			off += len(rec.Data)
+			if err := e.UnmarshalString(rd); err != nil {
 				// A record that does not decode is a bug or disk damage that
 				// the checksum did not catch; keep going, loudly.
 				r.cfg.Logger.Error("cannot decode event from the log; skipping it",
 					"subscription", r.cfg.Name, "seq", rec.Seq, "err", err)
 				r.cfg.Metrics.decodeError(r.cfg.Name)
+				cur.events = cur.events[:n]
 				continue
 			}
-			if r.cfg.Filter != nil && !r.cfg.Filter(&e) {
+			if r.cfg.Filter != nil && !r.cfg.Filter(e) {
 				r.cfg.Metrics.filtered(r.cfg.Name)
+				cur.events = cur.events[:n]
 				continue
 			}
-			cur.events = append(cur.events, e)
 		}
 		full := len(cur.events) >= r.cfg.MaxEvents || cur.bytes >= r.cfg.MaxBytes
 		expired := cur.lastSeq != 0 && !time.Now().Before(deadline)
@@ -186,7 +232,7 @@ func (r *runner) read(ctx context.Context, work chan<- *batch) error {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			cur = &batch{}
+			cur = newBatch()
 		}
 	}
 }
