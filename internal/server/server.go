@@ -90,6 +90,7 @@ func New(cfg *config.Config, logger *slog.Logger) (_ *Server, err error) {
 	}, s.reg, logger.With("component", "http"))
 	if cfg.HTTP.TLS != nil {
 		s.http.opts.TLSCertFile, s.http.opts.TLSKeyFile = cfg.HTTP.TLS.CertFile, cfg.HTTP.TLS.KeyFile
+		s.http.opts.TLSClientCAFile = cfg.HTTP.TLS.ClientCAFile
 	}
 	s.http.AddReadinessCheck(func() error {
 		// Not ready a little before the cap: a batch that does not fit is
@@ -239,10 +240,26 @@ func (s *Server) addSubscription(sub config.Subscription, sk config.Sink, metric
 	default:
 		return fmt.Errorf("sink type %q is not built yet in this version of sluice", sk.Type)
 	}
+	known := false
+	for _, c := range s.log.Stats().Cursors {
+		known = known || c.Name == sub.Name
+	}
 	cur, err := s.log.OpenCursor(sub.Name)
 	if err != nil {
 		out.Close()
 		return err
+	}
+	if !known && sub.Start == "newest" {
+		// A new subscription that wants only what arrives from now on
+		// starts past everything already in the log.
+		if last := s.log.Stats().LastSeq; last > 0 {
+			if err := cur.Ack(last); err != nil {
+				cur.Close()
+				out.Close()
+				return err
+			}
+			cur.Rewind()
+		}
 	}
 	s.subs = append(s.subs, &subscription{name: sub.Name, cur: cur, sink: out, cfg: sinkhelper.Config{
 		Name:         sub.Name,
