@@ -303,6 +303,10 @@ func TestDestinationDown(t *testing.T) {
 	dest.close()
 	t.Logf("destination down for %s", outage)
 	time.Sleep(outage)
+	// The backlog shows in the lag metric while the destination is away.
+	if lag := metric(t, p.addr, `sluice_subscription_lag_events{subscription="fwd"}`); lag <= 0 {
+		t.Fatalf("lag metric %v during the outage, want > 0", lag)
+	}
 	dest2 := listenReceiver(t, destAddr)
 	time.Sleep(time.Second)
 	close(stop)
@@ -551,6 +555,26 @@ subscriptions:
 	p.stop()
 }
 
+// metric reads one sample from /metrics.
+func metric(t *testing.T, addr, series string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			var f float64
+			fmt.Sscan(v, &f)
+			return f
+		}
+	}
+	t.Fatalf("no %s in /metrics", series)
+	return 0
+}
+
 func TestCheckCommand(t *testing.T) {
 	dir := t.TempDir()
 	good := writeConfig(t, dir, forwardConfig(filepath.Join(dir, "data"), 8080, "127.0.0.1:6514", ""))
@@ -564,4 +588,19 @@ func TestCheckCommand(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "listn") || !strings.Contains(string(out), "not built yet") {
 		t.Fatalf("check of a bad file: %v %s", err, out)
 	}
+}
+
+// TestBenchVerifiesDelivery runs `sluice bench` against `sluice serve`
+// with its receiver as the destination: every accepted line arrives.
+func TestBenchVerifiesDelivery(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	rcv := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p := start(t, dir, nil, "-config", writeConfig(t, dir, forwardConfig(filepath.Join(dir, "data"), port, rcv, "")))
+	out, err := exec.Command(sluiceBin(t), "bench", "-url", fmt.Sprintf("http://127.0.0.1:%d/logs", port),
+		"-drains", "3", "-frames", "50", "-requests", "20", "-receiver", rcv, "-wait", "30s").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "3000 of 3000 accepted lines arrived (0 malformed frames") {
+		t.Fatalf("sluice bench: %v\n%s", err, out)
+	}
+	p.stop()
 }

@@ -261,6 +261,7 @@ func (s *Server) addSubscription(sub config.Subscription, sk config.Sink, metric
 			cur.Rewind()
 		}
 	}
+	sinkhelper.RegisterLag(s.reg, sub.Name, cur)
 	s.subs = append(s.subs, &subscription{name: sub.Name, cur: cur, sink: out, cfg: sinkhelper.Config{
 		Name:         sub.Name,
 		MaxEvents:    sub.Batch.MaxEvents,

@@ -9,7 +9,6 @@ type Metrics struct {
 	DeadLettered *prometheus.CounterVec
 	Filtered     *prometheus.CounterVec
 	DecodeErrors *prometheus.CounterVec
-	Lag          *prometheus.GaugeVec
 }
 
 // NewMetrics registers the subscription metrics on reg.
@@ -26,11 +25,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sluice_subscription_filtered_events_total", Help: "Events the subscription's filter left out."}, lbl),
 		DecodeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_subscription_decode_errors_total", Help: "Log records that did not decode as events (skipped)."}, lbl),
-		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sluice_subscription_lag_events", Help: "Events in the log not yet delivered by the subscription."}, lbl),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Delivered, m.Retried, m.DeadLettered, m.Filtered, m.DecodeErrors, m.Lag)
+		reg.MustRegister(m.Delivered, m.Retried, m.DeadLettered, m.Filtered, m.DecodeErrors)
 	}
 	return m
 }
@@ -65,8 +62,13 @@ func (m *Metrics) decodeError(name string) {
 	}
 }
 
-func (m *Metrics) lag(name string, n uint64) {
-	if m != nil {
-		m.Lag.WithLabelValues(name).Set(float64(n))
-	}
+// RegisterLag registers a gauge that reads the subscription's lag from its
+// cursor whenever metrics are scraped, so it grows while a destination is
+// down (when nothing is acknowledged).
+func RegisterLag(reg prometheus.Registerer, name string, cur Cursor) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "sluice_subscription_lag_events",
+		Help:        "Events in the log not yet delivered by the subscription.",
+		ConstLabels: prometheus.Labels{"subscription": name},
+	}, func() float64 { return float64(cur.Lag()) }))
 }

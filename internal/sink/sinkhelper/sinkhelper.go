@@ -29,6 +29,7 @@ import (
 type Cursor interface {
 	Read(ctx context.Context, dst []wal.Record, maxRecords, maxBytes int) ([]wal.Record, error)
 	Ack(seq uint64) error
+	// Lag is the number of records appended but not acknowledged.
 	Lag() uint64
 }
 
@@ -332,7 +333,6 @@ func (r *runner) finish(lastSeq uint64) {
 		r.cfg.Logger.Error("cannot acknowledge the cursor; events may be delivered again after a restart",
 			"subscription", r.cfg.Name, "seq", ack, "err", err)
 	}
-	r.cfg.Metrics.lag(r.cfg.Name, r.cur.Lag())
 }
 
 // jitter spreads d over [d/2, d) so that retries of many subscriptions do
