@@ -26,32 +26,40 @@ import (
 	"github.com/sluicelog/sluice/internal/parse/syslog"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+type build struct {
+	once sync.Once
+	path string
+	err  error
+}
 
-// sluiceBin builds the binary once for the whole package.
-func sluiceBin(t *testing.T) string {
+var raceBuild, plainBuild build
+
+func (b *build) get(t *testing.T, flags ...string) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "sluice-e2e-bin")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		binPath = filepath.Join(dir, "sluice")
-		out, err := exec.Command("go", "build", "-race", "-o", binPath, "../cmd/sluice").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		b.path = filepath.Join(dir, "sluice")
+		args := append(append([]string{"build"}, flags...), "-o", b.path, "../cmd/sluice")
+		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binPath
+	return b.path
 }
+
+// sluiceBin is the binary built with the race detector, so that the
+// end-to-end tests also look for data races in the running server.
+func sluiceBin(t *testing.T) string { return raceBuild.get(t, "-race") }
+
+// sluicePlainBin is the binary as users build it, for measuring memory.
+func sluicePlainBin(t *testing.T) string { return plainBuild.get(t) }
 
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t *testing.T) int {
@@ -79,7 +87,13 @@ type proc struct {
 // listens.
 func start(t *testing.T, dir string, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(sluiceBin(t), append([]string{"serve"}, args...)...)
+	return startBin(t, sluiceBin(t), dir, env, args...)
+}
+
+// startBin is start with a given binary.
+func startBin(t *testing.T, bin, dir string, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()

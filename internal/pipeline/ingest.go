@@ -38,5 +38,9 @@ func (e *FullError) Error() string {
 // Is makes errors.Is(err, ErrFull) true for a *FullError.
 func (e *FullError) Is(target error) bool { return target == ErrFull }
 
+// ErrTooLarge is returned when one batch is larger than the whole log may
+// ever hold (wal.max_bytes): retrying cannot help, so sources answer 413.
+var ErrTooLarge = errors.New("batch is larger than the write-ahead log's cap")
+
 // ErrClosed is returned by Ingest once the pipeline is shutting down.
 var ErrClosed = errors.New("sluice is shutting down")

@@ -95,12 +95,16 @@ func (p *Pipeline) Ingest(ctx context.Context, events []event.Event) error {
 		p.bytes.Add(float64(len(b.data)))
 		return nil
 	case errors.Is(err, wal.ErrFull):
-		p.refused.WithLabelValues("full").Add(float64(len(events)))
 		fe := &FullError{RetryAfter: p.retryAfter}
 		var we *wal.FullError
 		if errors.As(err, &we) {
+			if we.Batch > we.MaxBytes {
+				p.refused.WithLabelValues("too_large").Add(float64(len(events)))
+				return fmt.Errorf("%w: %d bytes encoded, cap %d bytes; raise wal.max_bytes or send smaller batches", ErrTooLarge, we.Batch, we.MaxBytes)
+			}
 			fe.Bytes, fe.MaxBytes = we.Bytes, we.MaxBytes
 		}
+		p.refused.WithLabelValues("full").Add(float64(len(events)))
 		return fe
 	default:
 		p.refused.WithLabelValues("error").Add(float64(len(events)))

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -43,10 +44,17 @@ type HTTPOptions struct {
 	ShutdownGrace time.Duration
 }
 
+// NoLimit, as a timeout of HTTPOptions, means no limit at all (a zero
+// value means the default).
+const NoLimit time.Duration = -1
+
 func (o *HTTPOptions) setDefaults() {
 	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
+		switch {
+		case *d == 0:
 			*d = v
+		case *d < 0:
+			*d = 0 // net/http: 0 is no limit
 		}
 	}
 	def(&o.ReadHeaderTimeout, 10*time.Second)
@@ -65,12 +73,22 @@ type HTTP struct {
 	srv      *http.Server
 	draining atomic.Bool
 	inflight sync.WaitGroup
+	// lastConn is when the newest connection or request arrived (Unix
+	// nanoseconds).
+	lastConn atomic.Int64
 
 	mu     sync.Mutex
 	checks []func() error
 
 	requests *prometheus.CounterVec
 }
+
+// quietPeriod is how long no new connection must arrive before the
+// listener closes on shutdown.
+const quietPeriod = 250 * time.Millisecond
+
+// maxDrainBody bounds what is read of a request refused during shutdown.
+const maxDrainBody = 16 << 20
 
 type ctxKey int
 
@@ -104,6 +122,11 @@ func NewHTTP(opts HTTPOptions, reg *prometheus.Registry, logger *slog.Logger) *H
 		IdleTimeout:       opts.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		MaxHeaderBytes:    64 << 10,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				h.lastConn.Store(time.Now().UnixNano())
+			}
+		},
 	}
 	return h
 }
@@ -150,19 +173,26 @@ func writeText(w http.ResponseWriter, code int, body string) {
 
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code     int
+	draining *atomic.Bool
 }
 
+// WriteHeader records the status; while shutting down it also closes the
+// connection after this answer (the client learns to reconnect elsewhere,
+// and no idle connection is left to be cut later).
 func (s *statusWriter) WriteHeader(code int) {
 	if s.code == 0 {
 		s.code = code
+		if s.draining.Load() {
+			s.Header().Set("Connection", "close")
+		}
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
 func (s *statusWriter) Write(b []byte) (int, error) {
 	if s.code == 0 {
-		s.code = http.StatusOK
+		s.WriteHeader(http.StatusOK)
 	}
 	return s.ResponseWriter.Write(b)
 }
@@ -178,8 +208,13 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Request-Id", id)
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
-	sw := &statusWriter{ResponseWriter: w}
+	h.lastConn.Store(time.Now().UnixNano())
+	sw := &statusWriter{ResponseWriter: w, draining: &h.draining}
 	if h.draining.Load() {
+		// Read the body first: closing a connection with unread data makes
+		// the kernel send a reset, which can destroy this answer before the
+		// client reads it.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxDrainBody))
 		w.Header().Set("Connection", "close")
 		w.Header().Set("Retry-After", "1")
 		writeText(sw, http.StatusServiceUnavailable, "sluice is shutting down; retry against another instance or in a moment\n")
@@ -239,13 +274,24 @@ func (h *HTTP) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	h.logger.Info("shutting down: answering new requests with 503", "drain_delay", h.opts.DrainDelay.String())
+	// Keep-alives stay on: turning them off would close idle connections at
+	// once, racing clients that are sending on them. Every answer from now
+	// on closes its connection instead.
 	h.draining.Store(true)
-	h.srv.SetKeepAlivesEnabled(false)
-	grace, cancel := context.WithTimeout(context.Background(), h.opts.ShutdownGrace)
+	grace, cancel := context.WithCancel(context.Background())
+	if h.opts.ShutdownGrace > 0 {
+		grace, cancel = context.WithTimeout(context.Background(), h.opts.ShutdownGrace)
+	}
 	defer cancel()
 	select {
 	case <-time.After(h.opts.DrainDelay):
 	case <-grace.Done():
+	}
+	// Close the listener only once clients stopped connecting and sending
+	// for a moment: connections still queued in the kernel when it closes,
+	// and requests racing the close of an idle connection, are reset.
+	for grace.Err() == nil && time.Since(time.Unix(0, h.lastConn.Load())) < quietPeriod {
+		time.Sleep(quietPeriod / 4)
 	}
 	if err := h.srv.Shutdown(grace); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		h.srv.Close()

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -83,10 +84,10 @@ func New(cfg *config.Config, logger *slog.Logger) (_ *Server, err error) {
 
 	s.http = NewHTTP(HTTPOptions{
 		Listen:        cfg.HTTP.Listen,
-		ReadTimeout:   cfg.HTTP.ReadTimeout.Std(),
-		WriteTimeout:  cfg.HTTP.WriteTimeout.Std(),
-		IdleTimeout:   cfg.HTTP.IdleTimeout.Std(),
-		ShutdownGrace: cfg.HTTP.ShutdownGrace.Std(),
+		ReadTimeout:   noLimit(cfg.HTTP.ReadTimeout),
+		WriteTimeout:  noLimit(cfg.HTTP.WriteTimeout),
+		IdleTimeout:   noLimit(cfg.HTTP.IdleTimeout),
+		ShutdownGrace: noLimit(cfg.HTTP.ShutdownGrace),
 	}, s.reg, logger.With("component", "http"))
 	if cfg.HTTP.TLS != nil {
 		s.http.opts.TLSCertFile, s.http.opts.TLSKeyFile = cfg.HTTP.TLS.CertFile, cfg.HTTP.TLS.KeyFile
@@ -122,10 +123,21 @@ func New(cfg *config.Config, logger *slog.Logger) (_ *Server, err error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if err := s.dropStaleCursors(); err != nil {
+		return nil, err
+	}
 	if s.ln, err = s.http.Listen(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// noLimit maps a configured 0 ("no limit") to HTTPOptions' NoLimit.
+func noLimit(d config.Duration) time.Duration {
+	if d == 0 {
+		return NoLimit
+	}
+	return d.Std()
 }
 
 // Addr is the address the HTTP listener is bound to.
@@ -221,6 +233,11 @@ func (s *Server) addSubscription(sub config.Subscription, sk config.Sink, metric
 			ConnectTimeout: c.ConnectTimeout.Std(),
 			WriteTimeout:   c.WriteTimeout.Std(),
 		}
+		if sc.Format == sinksyslog.FormatLogISS {
+			// log-iss writes the drain URL's query parameters as the
+			// element the Logplex source records them under.
+			sc.MetadataID = s.metadataID()
+		}
 		if c.TLS != nil {
 			sc.CAFile, sc.CertFile, sc.KeyFile = c.TLS.CAFile, c.TLS.CertFile, c.TLS.KeyFile
 			sc.ServerName, sc.InsecureSkipVerify = c.TLS.ServerName, c.TLS.InsecureSkipVerify
@@ -274,6 +291,38 @@ func (s *Server) addSubscription(sub config.Subscription, sk config.Sink, metric
 		Metrics:      metrics,
 		Logger:       s.logger.With("subscription", sub.Name),
 	}})
+	return nil
+}
+
+// metadataID is the metadata_id of the Logplex sources (the first, by name,
+// that sets one), which logiss-format sinks write back out.
+func (s *Server) metadataID() string {
+	for _, name := range sortedKeys(s.cfg.Sources) {
+		if src := s.cfg.Sources[name]; src.Type == config.SourceLogplex && src.Logplex.MetadataID != "" {
+			return src.Logplex.MetadataID
+		}
+	}
+	return ""
+}
+
+// dropStaleCursors deletes the cursors of subscriptions that are no longer
+// configured: a cursor holds every segment it has not passed, so a
+// forgotten one would fill the log and stop all input.
+func (s *Server) dropStaleCursors() error {
+	configured := map[string]bool{}
+	for _, sub := range s.cfg.Subscriptions {
+		configured[sub.Name] = true
+	}
+	for _, c := range s.log.Stats().Cursors {
+		if configured[c.Name] || c.Open {
+			continue
+		}
+		s.logger.Warn("deleting the cursor of a subscription that is no longer configured; the events it had not delivered are no longer kept for it",
+			"subscription", c.Name, "undelivered", c.Lag)
+		if err := s.log.DeleteCursor(c.Name); err != nil {
+			return fmt.Errorf("cannot delete the cursor of removed subscription %s: %w", c.Name, err)
+		}
+	}
 	return nil
 }
 

@@ -54,6 +54,9 @@ type Sink struct {
 	cfg   Config
 	files map[string]*list.Element // path → element of lru holding *openFile
 	lru   *list.List
+	// inUse holds the files the batch being written touched: they are not
+	// evicted before the batch is committed, even beyond MaxOpenFiles.
+	inUse map[*openFile]bool
 }
 
 type openFile struct {
@@ -70,7 +73,7 @@ func New(cfg Config) (*Sink, error) {
 	if cfg.MaxOpenFiles <= 0 {
 		cfg.MaxOpenFiles = 64
 	}
-	return &Sink{cfg: cfg, files: make(map[string]*list.Element), lru: list.New()}, nil
+	return &Sink{cfg: cfg, files: make(map[string]*list.Element), lru: list.New(), inUse: make(map[*openFile]bool)}, nil
 }
 
 // Connect does nothing: files are opened as events need them.
@@ -82,7 +85,12 @@ func (s *Sink) Connect(context.Context) error { return nil }
 // so that a retry does not write it twice.
 func (s *Sink) Write(_ context.Context, batch []event.Event) error {
 	var buf []byte
-	touched := make(map[*openFile]bool)
+	touched := s.inUse
+	clear(touched)
+	defer func() {
+		clear(touched)
+		s.evict()
+	}()
 	for i := range batch {
 		of, err := s.open(s.pathFor(&batch[i]))
 		if err == nil {
@@ -175,10 +183,25 @@ func (s *Sink) open(path string) (*openFile, error) {
 	}
 	of := &openFile{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}
 	s.files[path] = s.lru.PushFront(of)
-	for s.lru.Len() > s.cfg.MaxOpenFiles {
-		s.closeFile(s.lru.Back().Value.(*openFile))
+	s.inUse[of] = true // the caller is about to write to it
+	if err := s.evict(); err != nil {
+		return nil, err
 	}
 	return of, nil
+}
+
+// evict closes the least recently used files beyond MaxOpenFiles, except
+// those the batch in progress wrote to.
+func (s *Sink) evict() error {
+	var errs []error
+	for el := s.lru.Back(); el != nil && s.lru.Len() > s.cfg.MaxOpenFiles; {
+		prev := el.Prev()
+		if of := el.Value.(*openFile); !s.inUse[of] {
+			errs = append(errs, s.closeFile(of))
+		}
+		el = prev
+	}
+	return errors.Join(errs...)
 }
 
 func (s *Sink) closeFile(of *openFile) error {

@@ -9,6 +9,7 @@ type Metrics struct {
 	DeadLettered *prometheus.CounterVec
 	Filtered     *prometheus.CounterVec
 	DecodeErrors *prometheus.CounterVec
+	ReadErrors   *prometheus.CounterVec
 }
 
 // NewMetrics registers the subscription metrics on reg.
@@ -25,9 +26,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sluice_subscription_filtered_events_total", Help: "Events the subscription's filter left out."}, lbl),
 		DecodeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_subscription_decode_errors_total", Help: "Log records that did not decode as events (skipped)."}, lbl),
+		ReadErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_subscription_read_errors_total", Help: "Failed reads of the log (retried)."}, lbl),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Delivered, m.Retried, m.DeadLettered, m.Filtered, m.DecodeErrors)
+		reg.MustRegister(m.Delivered, m.Retried, m.DeadLettered, m.Filtered, m.DecodeErrors, m.ReadErrors)
 	}
 	return m
 }
@@ -53,6 +56,12 @@ func (m *Metrics) deadLettered(name string, n int) {
 func (m *Metrics) filtered(name string) {
 	if m != nil {
 		m.Filtered.WithLabelValues(name).Inc()
+	}
+}
+
+func (m *Metrics) readError(name string) {
+	if m != nil {
+		m.ReadErrors.WithLabelValues(name).Inc()
 	}
 }
 

@@ -47,6 +47,10 @@ type Config struct {
 	RetryInitial, RetryMax time.Duration
 	// Workers is how many batches may be in flight at once.
 	Workers int
+	// StopGrace is how long, after Run's context ends, a write already
+	// under way may take to finish (default 5s), so that shutdown does not
+	// cut a frame in half; no new attempt starts after the context ends.
+	StopGrace time.Duration
 	// Filter, when set, keeps only the events it returns true for.
 	Filter func(*event.Event) bool
 	// DeadLetter receives events that can never be delivered.
@@ -74,6 +78,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Workers <= 0 {
 		c.Workers = 1
+	}
+	if c.StopGrace <= 0 {
+		c.StopGrace = 5 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -124,7 +131,13 @@ func (b *batch) release() {
 // dead-lettered.
 func Run(ctx context.Context, cur Cursor, s sink.Sink, cfg Config) error {
 	cfg.setDefaults()
-	r := &runner{cfg: cfg, cur: cur, sink: s, done: make(map[uint64]bool)}
+	r := &runner{cfg: cfg, cur: cur, sink: s, done: make(map[uint64]bool), stopping: ctx.Done()}
+	// Writes run under their own context: it ends StopGrace after ctx, so
+	// that a write under way at shutdown can finish.
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer wcancel()
+	stopTimer := context.AfterFunc(ctx, func() { time.AfterFunc(cfg.StopGrace, wcancel) })
+	defer stopTimer()
 	work := make(chan *batch)
 	var wg sync.WaitGroup
 	for range cfg.Workers {
@@ -132,7 +145,7 @@ func Run(ctx context.Context, cur Cursor, s sink.Sink, cfg Config) error {
 		go func() {
 			defer wg.Done()
 			for b := range work {
-				r.deliver(ctx, b)
+				r.deliver(wctx, b)
 				b.release()
 			}
 		}()
@@ -148,6 +161,9 @@ type runner struct {
 	cur  Cursor
 	sink sink.Sink
 
+	// stopping is closed when Run's context ends: no new attempt starts.
+	stopping <-chan struct{}
+
 	mu        sync.Mutex
 	connected bool
 	inflight  []uint64        // lastSeq of batches handed to workers, in order
@@ -160,6 +176,7 @@ func (r *runner) read(ctx context.Context, work chan<- *batch) error {
 	cur := newBatch()
 	var deadline time.Time
 	var arena strings.Builder
+	readErrors := 0
 	for {
 		readCtx := ctx
 		var cancel context.CancelFunc
@@ -176,9 +193,22 @@ func (r *runner) read(ctx context.Context, work chan<- *batch) error {
 				return ctx.Err()
 			}
 			if !errors.Is(err, context.DeadlineExceeded) {
-				return fmt.Errorf("cannot read subscription %s from the log: %w", r.cfg.Name, err)
+				// A read error (damage on disk, a closed log) is not the
+				// end of the subscription: say so loudly and try again.
+				readErrors++
+				wait := min(r.cfg.RetryInitial<<min(readErrors, 16), r.cfg.RetryMax)
+				r.cfg.Logger.Error("cannot read the subscription's events from the log; retrying",
+					"subscription", r.cfg.Name, "retry_in", wait.String(), "err", err)
+				r.cfg.Metrics.readError(r.cfg.Name)
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				continue
 			}
 		}
+		readErrors = 0
 		// One copy of the records for the whole read: events decoded from
 		// it share it, instead of one allocation per event.
 		total := 0
@@ -238,19 +268,23 @@ func (r *runner) read(ctx context.Context, work chan<- *batch) error {
 	}
 }
 
-// deliver writes one batch until it is delivered or dead-lettered, or ctx
-// ends; then it marks the batch done.
+// deliver writes one batch until it is delivered or dead-lettered, or Run
+// is stopping; then it marks the batch done. A batch that is not done is not
+// acknowledged: it is delivered again after a restart.
 func (r *runner) deliver(ctx context.Context, b *batch) {
 	events := b.events
 	wait := r.cfg.RetryInitial
 	for attempt := 1; len(events) > 0; attempt++ {
+		if r.isStopping() && attempt > 1 {
+			return
+		}
 		err := r.write(ctx, events)
 		if err == nil {
 			r.cfg.Metrics.delivered(r.cfg.Name, len(events))
 			break
 		}
 		if ctx.Err() != nil {
-			return // not done: the cursor is not acknowledged, events replay
+			return
 		}
 		var partial *sink.PartialError
 		if errors.As(err, &partial) && partial.Delivered > 0 {
@@ -259,7 +293,9 @@ func (r *runner) deliver(ctx context.Context, b *batch) {
 			err = partial.Err
 		}
 		if sink.IsPermanent(err) {
-			r.deadLetter(events, err)
+			if !r.deadLetter(ctx, events, err) {
+				return
+			}
 			break
 		}
 		r.cfg.Metrics.retried(r.cfg.Name, len(events))
@@ -271,14 +307,32 @@ func (r *runner) deliver(ctx context.Context, b *batch) {
 		}
 		r.cfg.Logger.Warn("cannot deliver batch; will retry",
 			"subscription", r.cfg.Name, "events", len(events), "attempt", attempt, "retry_in", delay.String(), "err", err)
-		select {
-		case <-time.After(delay):
-		case <-ctx.Done():
+		if !r.sleep(delay) {
 			return
 		}
 		wait = min(wait*2, r.cfg.RetryMax)
 	}
 	r.finish(b.lastSeq)
+}
+
+func (r *runner) isStopping() bool {
+	select {
+	case <-r.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+// sleep waits d, or less when Run is stopping; it reports whether the full
+// wait passed.
+func (r *runner) sleep(d time.Duration) bool {
+	select {
+	case <-time.After(d):
+		return true
+	case <-r.stopping:
+		return false
+	}
 }
 
 func (r *runner) write(ctx context.Context, events []event.Event) error {
@@ -302,15 +356,29 @@ func (r *runner) markDisconnected() {
 	r.mu.Unlock()
 }
 
-func (r *runner) deadLetter(events []event.Event, reason error) {
+// deadLetter keeps events the sink refused for good. It reports whether they
+// are safely written; until they are, the batch is not acknowledged (the
+// dead-letter file is their last copy), and writing is retried.
+func (r *runner) deadLetter(ctx context.Context, events []event.Event, reason error) bool {
 	r.cfg.Logger.Error("sink refused events for good; writing them to the dead-letter file",
 		"subscription", r.cfg.Name, "events", len(events), "err", reason)
-	r.cfg.Metrics.deadLettered(r.cfg.Name, len(events))
 	if r.cfg.DeadLetter == nil {
-		return
+		r.cfg.Metrics.deadLettered(r.cfg.Name, len(events))
+		return true
 	}
-	if err := r.cfg.DeadLetter.Write(r.cfg.Name, events, reason); err != nil {
-		r.cfg.Logger.Error("cannot write dead letters", "subscription", r.cfg.Name, "err", err)
+	wait := r.cfg.RetryInitial
+	for {
+		err := r.cfg.DeadLetter.Write(r.cfg.Name, events, reason)
+		if err == nil {
+			r.cfg.Metrics.deadLettered(r.cfg.Name, len(events))
+			return true
+		}
+		r.cfg.Logger.Error("cannot write dead letters; the events stay in the log and writing is retried",
+			"subscription", r.cfg.Name, "events", len(events), "retry_in", wait.String(), "err", err)
+		if ctx.Err() != nil || !r.sleep(wait) {
+			return false
+		}
+		wait = min(wait*2, r.cfg.RetryMax)
 	}
 }
 

@@ -316,3 +316,68 @@ func TestCancelDoesNotAck(t *testing.T) {
 		t.Fatalf("acked %d after shutdown during a retry wait", a)
 	}
 }
+
+type failingDeadLetter struct{ calls int }
+
+func (f *failingDeadLetter) Write(string, []event.Event, error) error {
+	f.calls++
+	return errors.New("no space left on device")
+}
+
+// TestDeadLetterFailureKeepsEvents: when the dead-letter file cannot be
+// written, the refused events are not acknowledged: the log keeps them.
+func TestDeadLetterFailureKeepsEvents(t *testing.T) {
+	_, cur := openLog(t, 3)
+	dl := &failingDeadLetter{}
+	s := &scriptedSink{script: []func([]event.Event) error{
+		func([]event.Event) error { return sink.Permanent(errors.New("400 bad request")) },
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, cur, s, Config{Name: "sub", MaxAge: time.Millisecond, RetryInitial: 5 * time.Millisecond, DeadLetter: dl})
+	}()
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	<-done
+	if cur.Acked() != 0 || dl.calls < 2 {
+		t.Fatalf("acked %d with %d failed dead-letter writes; want 0 acked and retries", cur.Acked(), dl.calls)
+	}
+}
+
+// blockingSink blocks its first Write until released.
+type blockingSink struct {
+	started, release chan struct{}
+	once             sync.Once
+}
+
+func (b *blockingSink) Connect(context.Context) error { return nil }
+func (b *blockingSink) Close() error                  { return nil }
+func (b *blockingSink) Write(ctx context.Context, _ []event.Event) error {
+	b.once.Do(func() { close(b.started) })
+	select {
+	case <-b.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestStopGraceFinishesWriteInFlight: shutdown does not cut a write under
+// way; it finishes within StopGrace and its batch is acknowledged.
+func TestStopGraceFinishesWriteInFlight(t *testing.T) {
+	_, cur := openLog(t, 5)
+	b := &blockingSink{started: make(chan struct{}), release: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, cur, b, Config{Name: "sub", MaxAge: time.Millisecond, StopGrace: 5 * time.Second})
+	}()
+	<-b.started
+	cancel()
+	time.AfterFunc(100*time.Millisecond, func() { close(b.release) })
+	<-done
+	if cur.Acked() != 5 {
+		t.Fatalf("acked %d: the write in flight at shutdown was cut off", cur.Acked())
+	}
+}

@@ -113,9 +113,17 @@
 // delivered (*sink.PartialError counts only the leading events whose frames
 // were handed over completely) and the subscription helper re-sends it, on a
 // new connection, after its own backoff — never losing it, possibly
-// duplicating it. A frame reported delivered can still be lost if the
-// connection breaks afterwards, up to the size of the socket buffers (a few
-// hundred KiB to a few MiB per connection). Closing the gap needs an
-// application acknowledgement (RELP, or an HTTP destination with a status
-// per request).
+// duplicating it.
+//
+// A frame reported delivered could still be lost if the connection breaks
+// afterwards, with the frame unread in the destination's buffers. So each
+// connection keeps copies of the whole frames it wrote in the last 2 s (at
+// most 2 MiB, inDoubtWindow and inDoubtBytes); when the connection is lost,
+// those are written again first on the next connection (counted in
+// Stats.ReplayedBytes). A destination that dies or restarts therefore loses
+// nothing written within that window — it may see those frames twice. What
+// remains: frames left unread longer than the window by a destination that
+// then dies, and the copies themselves if sluice stops before reconnecting.
+// Closing that gap needs an application acknowledgement (RELP, or an HTTP
+// destination with a status per request).
 package syslog

@@ -76,6 +76,7 @@ type Sink struct {
 
 	connects, reconnects, connectErrors, disconnects, resets atomic.Uint64
 	writeErrors, frames, bytes                               atomic.Uint64
+	replayed                                                 atomic.Uint64
 }
 
 // slot is one of the pool's connections, across reconnects. Its fields
@@ -92,6 +93,10 @@ type slot struct {
 	ends      []int // offsets in buf where frames end
 	n         int   // result of the last writeChunk: frames written
 	err       error // and the error
+	// doubt holds the frames written recently on c; replay, those of a
+	// lost connection, to be sent first on the next one.
+	doubt  inDoubt
+	replay []byte
 }
 
 // conn is one network connection and its reader goroutine.
@@ -136,6 +141,10 @@ type Stats struct {
 	// Frames counts frames handed to the kernel completely, Bytes every
 	// byte written (including those of a frame cut short by an error).
 	Frames, Bytes uint64
+	// ReplayedBytes counts bytes sent again on a new connection because
+	// the connection that first carried them was lost within the in-doubt
+	// window (see inDoubtWindow).
+	ReplayedBytes uint64
 }
 
 // New returns a sink for cfg; it does not connect (Connect or the first
@@ -188,6 +197,7 @@ func (s *Sink) Stats() Stats {
 		WriteErrors:   s.writeErrors.Load(),
 		Frames:        s.frames.Load(),
 		Bytes:         s.bytes.Load(),
+		ReplayedBytes: s.replayed.Load(),
 	}
 }
 
@@ -325,6 +335,18 @@ func (s *Sink) writeChunk(ctx context.Context, sl *slot, events []event.Event) (
 		stop := context.AfterFunc(ctx, func() { _ = c.nc.SetWriteDeadline(time.Unix(1, 0)) })
 		defer stop()
 	}
+	if len(sl.replay) > 0 {
+		// Frames a lost connection may not have delivered go first.
+		if c.isDead() {
+			return 0, s.writeFailed(ctx, sl, c.err)
+		}
+		if _, err := c.nc.Write(sl.replay); err != nil {
+			return 0, s.writeFailed(ctx, sl, err)
+		}
+		s.replayed.Add(uint64(len(sl.replay)))
+		sl.doubt.add(sl.replay, time.Now())
+		sl.replay = sl.replay[:0]
+	}
 	written := 0
 	buf, ends := sl.buf[:0], sl.ends[:0]
 	for i := range events {
@@ -343,6 +365,9 @@ func (s *Sink) writeChunk(ctx context.Context, sl *slot, events []event.Event) (
 		written += full
 		s.frames.Add(uint64(full))
 		s.bytes.Add(uint64(n))
+		if full > 0 {
+			sl.doubt.add(buf[:ends[full-1]], time.Now())
+		}
 		if err != nil {
 			s.keep(sl, buf, ends)
 			if ctxDeadline && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
@@ -446,6 +471,7 @@ func (s *Sink) drop(sl *slot, cause error) {
 	s.mu.Unlock()
 	c.abort()
 	s.disconnects.Add(1)
+	sl.replay = sl.doubt.takeInto(sl.replay, time.Now())
 	if c.healthy {
 		sl.bo.Reset()
 		sl.next = time.Time{}

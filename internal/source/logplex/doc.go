@@ -48,7 +48,8 @@
 //	401 missing or wrong basic-auth credentials (WWW-Authenticate: Basic)
 //	405 a method other than POST (Allow: POST)
 //	408 the body stalled until the server's read timeout
-//	413 the body, as sent or decompressed, exceeds MaxBodyBytes, or has more
+//	413 the batch is larger than the write-ahead log's whole cap (retrying
+//	    cannot help); or the body, as sent or decompressed, exceeds MaxBodyBytes, or has more
 //	    than MaxFrames frames
 //	415 Content-Type other than application/logplex-1 (parameters are
 //	    tolerated), or a Content-Encoding other than gzip

@@ -431,6 +431,8 @@ func (h *Handler) ingestError(r *http.Request, w http.ResponseWriter, o *outcome
 	case errors.Is(err, pipeline.ErrClosed):
 		w.Header().Set("Connection", "close")
 		return errorf(http.StatusServiceUnavailable, "cannot store the batch: %v", err)
+	case errors.Is(err, pipeline.ErrTooLarge):
+		return errorf(http.StatusRequestEntityTooLarge, "cannot store the batch: %v", err)
 	}
 	return errorf(http.StatusInternalServerError, "cannot store the batch: %v", err)
 }
