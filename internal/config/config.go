@@ -203,6 +203,21 @@ func (c *Config) Validate() error {
 				p.add(path+".enforce_https", "cannot enforce HTTPS on a plain HTTP listener without a proxy: set http.tls, or list the TLS-terminating proxy in http.trusted_proxies so its X-Forwarded-Proto is believed")
 			}
 		}
+		httpSource := func(srcPath, auth, want, why string) {
+			c.checkSourceAuth(&p, path, auth, want, why)
+			checkHTTPPath(&p, path+".path", srcPath, paths)
+			if auth == "" && want != AuthFirehoseKey && !c.HTTP.Insecure && !isLoopback(c.HTTP.Listen) {
+				p.add(path+".auth", "cannot accept unauthenticated input from other machines: http.listen %q is reachable beyond this one and this source has no auth; set auth (a credential of type %s), listen on 127.0.0.1, or set http.insecure: true", c.HTTP.Listen, want)
+			}
+		}
+		switch {
+		case s.Firehose != nil:
+			httpSource(s.Firehose.Path, s.Firehose.Auth, AuthFirehoseKey, "Firehose sends its access key in X-Amz-Firehose-Access-Key")
+		case s.CloudWatch != nil:
+			httpSource(s.CloudWatch.Path, s.CloudWatch.Auth, AuthBearer, "a forwarder sends Authorization: Bearer <token>")
+		case s.Ingest != nil:
+			httpSource(s.Ingest.Path, s.Ingest.Auth, AuthBearer, "apps send Authorization: Bearer <token>")
+		}
 	}
 
 	for _, name := range sortedKeys(c.Sinks) {

@@ -61,8 +61,6 @@ func TestDesignExample(t *testing.T) {
 	_, err := Load("testdata/design.yaml", envOf(testEnv(t)))
 	want := []struct{ path, typ string }{
 		{"sources.hosts", "syslog"},
-		{"sources.aws", "firehose"},
-		{"sources.apps", "ingest"},
 		{"sinks.alerts", "slack"},
 	}
 	got := Errors(err)
@@ -83,7 +81,7 @@ func TestDesignExample(t *testing.T) {
 	for _, e := range Errors(err) {
 		paths = append(paths, e.Path)
 	}
-	wantPaths := "auth.drains.users.test auth.apps.tokens[0] sources.hosts sources.aws sources.apps sinks.alerts"
+	wantPaths := "auth.drains.users.test auth.apps.tokens[0] sources.hosts sources.aws.access_keys[0] sinks.alerts"
 	if strings.Join(paths, " ") != wantPaths {
 		t.Errorf("without environment, errors at\n%s\nwant\n%s\n%v", strings.Join(paths, " "), wantPaths, err)
 	}

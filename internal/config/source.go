@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"reflect"
 	"slices"
 	"strconv"
@@ -9,8 +10,8 @@ import (
 	"time"
 )
 
-// Source types. Only logplex is built in this version; the others are
-// recognised (their keys parse) and refused by Validate.
+// Source types. syslog and cwlogs_api are recognised (their keys parse)
+// and refused by Validate until they are built.
 const (
 	SourceLogplex    = "logplex"
 	SourceSyslog     = "syslog"
@@ -100,33 +101,70 @@ func newLogplexSource() *LogplexSource {
 	}
 }
 
-// SyslogSource receives syslog over TCP, TLS and UDP. Not built yet.
+// SyslogSource receives syslog over TCP, TLS and UDP: RFC 5424 and RFC
+// 3164, octet-counted or newline-framed, detected per connection and per
+// message.
 type SyslogSource struct {
 	// Listen lists URLs to listen on: tcp://host:port, tls://host:port,
 	// udp://host:port.
 	Listen []string `yaml:"listen"`
-	// TLS is the certificate for tls:// listeners.
+	// TLS is the certificate for tls:// listeners, and optionally the CA
+	// client certificates must be signed by (mutual TLS).
 	TLS *TLSConfig `yaml:"tls"`
-	// MaxMessageBytes bounds one message.
+	// AllowedClients limits mutual-TLS clients to these certificate names
+	// (CN or DNS SAN); empty accepts every verified client.
+	AllowedClients []string `yaml:"allowed_clients"`
+	// MaxMessageBytes bounds one message (default 64KiB).
 	MaxMessageBytes ByteSize `yaml:"max_message_bytes"`
+	// MaxConnections bounds concurrent TCP/TLS connections (default 1024).
+	MaxConnections int `yaml:"max_connections"`
+	// IdleTimeout closes a TCP connection that sent nothing for this long
+	// (default 5m).
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// UDPReadBuffer sets the UDP socket's receive buffer (SO_RCVBUF);
+	// 0 keeps the system's default.
+	UDPReadBuffer ByteSize `yaml:"udp_read_buffer"`
+	// Group and Stream say where events belong: host (default for group),
+	// app (default for stream), or fixed:NAME.
+	Group  string `yaml:"group"`
+	Stream string `yaml:"stream"`
+	// Severity says when to recover the severity from the text: auto
+	// (default), always or never.
+	Severity string `yaml:"severity"`
 }
 
-// FirehoseSource receives Kinesis Data Firehose HTTP endpoint deliveries.
-// Not built yet.
+// FirehoseSource receives Kinesis Data Firehose HTTP endpoint deliveries of
+// CloudWatch Logs subscription records.
 type FirehoseSource struct {
+	// Path is where Firehose POSTs (default /firehose).
 	Path string `yaml:"path"`
-	// AccessKeys are accepted in X-Amz-Firehose-Access-Key. Also
-	// access_keys_file.
+	// AccessKeys are accepted in X-Amz-Firehose-Access-Key (several for
+	// rotation). Also access_keys_file.
 	AccessKeys []Secret `yaml:"access_keys"`
 	// Auth names a credential of type firehose_key, instead of AccessKeys.
 	Auth string `yaml:"auth"`
+	// Region is recorded when the source ARN does not say (aws.region).
+	Region string `yaml:"region"`
+	// MaxBodyBytes bounds a request (default 64MiB, Firehose's largest
+	// buffer).
+	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+	// Severity: auto (default), always or never.
+	Severity string `yaml:"severity"`
 }
 
-// CloudWatchSource receives Lambda-style {"awslogs":{"data":…}} events.
-// Not built yet.
+// CloudWatchSource receives Lambda-style {"awslogs":{"data":…}} events, as
+// a forwarder function POSTs them.
 type CloudWatchSource struct {
+	// Path (default /cloudwatch).
 	Path string `yaml:"path"`
+	// Auth names a credential of type bearer.
 	Auth string `yaml:"auth"`
+	// Region is recorded on events (aws.region) when set.
+	Region string `yaml:"region"`
+	// MaxBodyBytes bounds a request (default 16MiB).
+	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+	// Severity: auto (default), always or never.
+	Severity string `yaml:"severity"`
 }
 
 // CWLogsAPISource answers a subset of the CloudWatch Logs JSON API. Not
@@ -136,10 +174,48 @@ type CWLogsAPISource struct {
 	Auth string `yaml:"auth"`
 }
 
-// IngestSource receives JSON and NDJSON batches. Not built yet.
+// IngestSource receives JSON and NDJSON batches of events, or text lines,
+// from apps and the Go client.
 type IngestSource struct {
+	// Path (default /ingest); POST PATH/<group> sets the group.
 	Path string `yaml:"path"`
+	// Auth names a credential of type bearer; its groups limit what each
+	// token may write.
 	Auth string `yaml:"auth"`
+	// MaxBodyBytes bounds a request (default 10MiB).
+	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+	// Severity: auto (default), always or never.
+	Severity string `yaml:"severity"`
+}
+
+// Defaults of the other sources.
+const (
+	DefaultSyslogMaxMessage   = 64 * KiB
+	DefaultSyslogConnections  = 1024
+	DefaultSyslogIdleTimeout  = Duration(5 * time.Minute)
+	DefaultFirehosePath       = "/firehose"
+	DefaultFirehoseMaxBody    = 64 * MiB
+	DefaultCloudWatchPath     = "/cloudwatch"
+	DefaultCloudWatchMaxBody  = 16 * MiB
+	DefaultIngestPath         = "/ingest"
+	DefaultIngestMaxBodyBytes = 10 * MiB
+)
+
+func newSyslogSource() *SyslogSource {
+	return &SyslogSource{MaxMessageBytes: DefaultSyslogMaxMessage, MaxConnections: DefaultSyslogConnections,
+		IdleTimeout: DefaultSyslogIdleTimeout, Group: "host", Stream: "app", Severity: "auto"}
+}
+
+func newFirehoseSource() *FirehoseSource {
+	return &FirehoseSource{Path: DefaultFirehosePath, MaxBodyBytes: DefaultFirehoseMaxBody, Severity: "auto"}
+}
+
+func newCloudWatchSource() *CloudWatchSource {
+	return &CloudWatchSource{Path: DefaultCloudWatchPath, MaxBodyBytes: DefaultCloudWatchMaxBody, Severity: "auto"}
+}
+
+func newIngestSource() *IngestSource {
+	return &IngestSource{Path: DefaultIngestPath, MaxBodyBytes: DefaultIngestMaxBodyBytes, Severity: "auto"}
 }
 
 // sourceTypes lists the source types; built says which are built.
@@ -147,10 +223,10 @@ func sourceTypes() []unionType {
 	return []unionType{
 		{SourceLogplex, true},
 		{SourceSyslog, false},
-		{SourceFirehose, false},
-		{SourceCloudWatch, false},
+		{SourceFirehose, true},
+		{SourceCloudWatch, true},
 		{SourceCWLogsAPI, false},
-		{SourceIngest, false},
+		{SourceIngest, true},
 	}
 }
 
@@ -219,15 +295,15 @@ func (s *Source) choose(typ string) (reflect.Value, bool) {
 	case SourceLogplex:
 		s.Logplex = newLogplexSource()
 	case SourceSyslog:
-		s.Syslog = &SyslogSource{}
+		s.Syslog = newSyslogSource()
 	case SourceFirehose:
-		s.Firehose = &FirehoseSource{}
+		s.Firehose = newFirehoseSource()
 	case SourceCloudWatch:
-		s.CloudWatch = &CloudWatchSource{}
+		s.CloudWatch = newCloudWatchSource()
 	case SourceCWLogsAPI:
 		s.CWLogsAPI = &CWLogsAPISource{}
 	case SourceIngest:
-		s.Ingest = &IngestSource{}
+		s.Ingest = newIngestSource()
 	default:
 		*s = Source{}
 		return reflect.Value{}, false
@@ -239,10 +315,19 @@ func (s *Source) choose(typ string) (reflect.Value, bool) {
 // it refers to (its auth, its HTTP path).
 func (s *Source) Validate() error {
 	return validateUnion(s, func() error {
-		if s.Logplex == nil {
-			return &Error{Err: fmt.Errorf("cannot use a logplex source without its settings")}
+		switch {
+		case s.Logplex != nil:
+			return s.Logplex.Validate()
+		case s.Syslog != nil:
+			return s.Syslog.Validate()
+		case s.Firehose != nil:
+			return s.Firehose.Validate()
+		case s.CloudWatch != nil:
+			return s.CloudWatch.Validate()
+		case s.Ingest != nil:
+			return s.Ingest.Validate()
 		}
-		return s.Logplex.Validate()
+		return &Error{Err: fmt.Errorf("cannot use a %s source without its settings", s.Type)}
 	})
 }
 
@@ -328,4 +413,103 @@ func validSDName(s string) bool {
 		}
 	}
 	return true
+}
+
+// checkCommon checks the keys HTTP sources share.
+func checkCommon(p *problems, path string, maxBody ByteSize, severity string) {
+	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?# \t\r\n") {
+		p.add("path", "cannot serve at %q: want a URL path starting with /, without ? or #", path)
+	}
+	if maxBody <= 0 {
+		p.add("max_body_bytes", "cannot use a body limit of %s: use a positive size, e.g. 10MiB", maxBody)
+	}
+	checkSeverityMode(p, severity)
+}
+
+func checkSeverityMode(p *problems, severity string) {
+	if !slices.Contains([]string{"auto", "always", "never"}, severity) {
+		p.add("severity", "cannot use severity mode %q: use auto, always or never", severity)
+	}
+}
+
+// Validate checks the listeners, limits and TLS.
+func (s *SyslogSource) Validate() error {
+	var p problems
+	if len(s.Listen) == 0 {
+		p.add("listen", "cannot receive syslog without a listener: list one or more of tcp://127.0.0.1:5514, udp://127.0.0.1:5514, tls://0.0.0.0:6514")
+	}
+	tls := false
+	for i, l := range s.Listen {
+		at := "listen[" + strconv.Itoa(i) + "]"
+		scheme, hostport, ok := strings.Cut(l, "://")
+		if !ok || (scheme != "tcp" && scheme != "udp" && scheme != "tls") {
+			p.add(at, "cannot listen on %q: want tcp://host:port, udp://host:port or tls://host:port", l)
+			continue
+		}
+		if _, _, err := net.SplitHostPort(hostport); err != nil {
+			p.add(at, "cannot listen on %q: %v", l, err)
+		}
+		tls = tls || scheme == "tls"
+	}
+	if tls && s.TLS == nil {
+		p.add("tls", "cannot listen on tls:// without a certificate: set tls.cert_file and tls.key_file")
+	}
+	if s.TLS != nil {
+		p.addAll("tls", s.TLS.Validate())
+	}
+	if len(s.AllowedClients) > 0 && (s.TLS == nil || s.TLS.ClientCAFile == "") {
+		p.add("allowed_clients", "cannot check client names without client certificates: set tls.client_ca_file")
+	}
+	if s.MaxMessageBytes <= 0 || s.MaxMessageBytes > 16*MiB {
+		p.add("max_message_bytes", "cannot use %s: use a size between 1 byte and 16MiB, e.g. 64KiB", s.MaxMessageBytes)
+	}
+	if s.MaxConnections <= 0 {
+		p.add("max_connections", "cannot use %d: use a positive number, e.g. %d", s.MaxConnections, DefaultSyslogConnections)
+	}
+	if s.IdleTimeout < 0 {
+		p.add("idle_timeout", "cannot use a negative timeout")
+	}
+	if s.UDPReadBuffer < 0 {
+		p.add("udp_read_buffer", "cannot use a negative size")
+	}
+	for _, kv := range [][2]string{{"group", s.Group}, {"stream", s.Stream}} {
+		v := kv[1]
+		if v != "host" && v != "app" && !(strings.HasPrefix(v, "fixed:") && len(v) > len("fixed:")) {
+			p.add(kv[0], "cannot take the %s from %q: use host, app or fixed:NAME", kv[0], v)
+		}
+	}
+	checkSeverityMode(&p, s.Severity)
+	return p.err()
+}
+
+// Validate checks the endpoint and its keys.
+func (f *FirehoseSource) Validate() error {
+	var p problems
+	checkCommon(&p, f.Path, f.MaxBodyBytes, f.Severity)
+	switch {
+	case len(f.AccessKeys) == 0 && f.Auth == "":
+		p.add("access_keys", "cannot accept Firehose deliveries without an access key: set access_keys (the key configured on the delivery stream's HTTP endpoint) or auth")
+	case len(f.AccessKeys) > 0 && f.Auth != "":
+		p.add("auth", "cannot use both access_keys and auth: choose one")
+	}
+	for i, k := range f.AccessKeys {
+		if k == "" {
+			p.add("access_keys["+strconv.Itoa(i)+"]", "cannot use an empty access key")
+		}
+	}
+	return p.err()
+}
+
+// Validate checks the endpoint.
+func (c *CloudWatchSource) Validate() error {
+	var p problems
+	checkCommon(&p, c.Path, c.MaxBodyBytes, c.Severity)
+	return p.err()
+}
+
+// Validate checks the endpoint.
+func (in *IngestSource) Validate() error {
+	var p problems
+	checkCommon(&p, in.Path, in.MaxBodyBytes, in.Severity)
+	return p.err()
 }

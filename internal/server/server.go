@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/sluicelog/sluice/internal/auth"
 	"github.com/sluicelog/sluice/internal/config"
 	"github.com/sluicelog/sluice/internal/parse"
 	"github.com/sluicelog/sluice/internal/parse/severity"
@@ -34,6 +35,9 @@ import (
 	"github.com/sluicelog/sluice/internal/sink/file"
 	"github.com/sluicelog/sluice/internal/sink/sinkhelper"
 	sinksyslog "github.com/sluicelog/sluice/internal/sink/syslog"
+	cwsource "github.com/sluicelog/sluice/internal/source/cloudwatch"
+	"github.com/sluicelog/sluice/internal/source/firehose"
+	"github.com/sluicelog/sluice/internal/source/ingest"
 	"github.com/sluicelog/sluice/internal/source/logplex"
 	"github.com/sluicelog/sluice/internal/wal"
 )
@@ -181,8 +185,82 @@ func (s *Server) addSource(name string, src config.Source) error {
 		s.http.Handle(h.Path(), h)
 		s.logger.Info("source ready", "source", name, "type", src.Type, "path", h.Path(), "auth", c.Auth != "")
 		return nil
+	case config.SourceFirehose:
+		c := src.Firehose
+		mode, err := severity.ParseMode(c.Severity)
+		if err != nil {
+			return err
+		}
+		set := auth.NewFirehoseKeys(name, secretStrings(c.AccessKeys), nil)
+		if c.Auth != "" {
+			set = s.authSet(c.Auth)
+		}
+		h, err := firehose.New(firehose.Config{Path: c.Path, Auth: set, Region: c.Region, MaxBodyBytes: int64(c.MaxBodyBytes),
+			Enricher: parse.Enricher{Severity: mode}}, s.pipe, s.reg, s.logger.With("source", name))
+		if err != nil {
+			return err
+		}
+		s.http.Handle(h.Path(), h)
+		s.logger.Info("source ready", "source", name, "type", src.Type, "path", h.Path())
+		return nil
+	case config.SourceCloudWatch:
+		c := src.CloudWatch
+		mode, err := severity.ParseMode(c.Severity)
+		if err != nil {
+			return err
+		}
+		h, err := cwsource.New(cwsource.Config{Path: c.Path, Auth: s.authSet(c.Auth), Region: c.Region, MaxBodyBytes: int64(c.MaxBodyBytes),
+			Enricher: parse.Enricher{Severity: mode}}, s.pipe, s.reg, s.logger.With("source", name))
+		if err != nil {
+			return err
+		}
+		s.http.Handle(h.Path(), h)
+		s.logger.Info("source ready", "source", name, "type", src.Type, "path", h.Path(), "auth", c.Auth != "")
+		return nil
+	case config.SourceIngest:
+		c := src.Ingest
+		mode, err := severity.ParseMode(c.Severity)
+		if err != nil {
+			return err
+		}
+		h, err := ingest.New(ingest.Config{Path: c.Path, Auth: s.authSet(c.Auth), MaxBodyBytes: int64(c.MaxBodyBytes),
+			Enricher: parse.Enricher{Severity: mode}}, s.pipe, s.reg, s.logger.With("source", name))
+		if err != nil {
+			return err
+		}
+		// POST PATH/<group> names the group.
+		s.http.Handle(h.Path(), h)
+		s.http.Handle(strings.TrimSuffix(h.Path(), "/")+"/", h)
+		s.logger.Info("source ready", "source", name, "type", src.Type, "path", h.Path(), "auth", c.Auth != "")
+		return nil
 	}
 	return fmt.Errorf("type %q is not built yet in this version of sluice", src.Type)
+}
+
+// authSet builds the credential set a source's auth names; nil (open) for
+// an empty name.
+func (s *Server) authSet(name string) *auth.Set {
+	if name == "" {
+		return nil
+	}
+	a := s.cfg.Auth[name]
+	switch a.Type {
+	case config.AuthBasic:
+		return auth.NewBasic(name, basicUsers(a), a.Groups)
+	case config.AuthBearer:
+		return auth.NewBearer(name, secretStrings(a.Tokens), a.Groups)
+	case config.AuthFirehoseKey:
+		return auth.NewFirehoseKeys(name, secretStrings(a.Keys), a.Groups)
+	}
+	return nil
+}
+
+func secretStrings(secrets []config.Secret) []string {
+	out := make([]string, len(secrets))
+	for i, sec := range secrets {
+		out[i] = string(sec)
+	}
+	return out
 }
 
 // basicUsers lists each basic-auth user's passwords; several passwords let
