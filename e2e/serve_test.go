@@ -129,8 +129,8 @@ func (l *load) run(stop <-chan struct{}, maxPosts int) {
 // drain body posted with curl, the events on disk.
 func TestEmbeddedDefaults(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
-	p := start(t, dir, []string{fmt.Sprintf("PORT=%d", port)})
+	port, syslogPort := freePort(t), freePort(t)
+	p := start(t, dir, []string{fmt.Sprintf("PORT=%d", port), fmt.Sprintf("SYSLOG_PORT=%d", syslogPort)})
 	if p.addr != fmt.Sprintf("127.0.0.1:%d", port) {
 		t.Fatalf("listening on %s, want 127.0.0.1:%d (loopback by default)", p.addr, port)
 	}
@@ -140,10 +140,18 @@ func TestEmbeddedDefaults(t *testing.T) {
 	if err != nil || (string(out) != "200" && string(out) != "204") {
 		t.Fatalf("curl: %v, status %s", err, out)
 	}
+	// The default syslog listener takes TCP and UDP from logger.
+	for _, transport := range []string{"--tcp", "--udp"} {
+		out, err := exec.Command("logger", transport, "--server", "127.0.0.1", "--port", fmt.Sprint(syslogPort),
+			"--rfc5424", "-t", "billing", "-p", "local0.err", "disk full via "+transport).CombinedOutput()
+		if err != nil {
+			t.Fatalf("logger %s: %v %s", transport, err, out)
+		}
+	}
 	// The default subscription writes NDJSON under the data directory.
 	var lines []string
 	deadline := time.Now().Add(10 * time.Second)
-	for len(lines) < 11 && time.Now().Before(deadline) {
+	for len(lines) < 13 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 		lines = lines[:0]
 		filepath.Walk(filepath.Join(dir, "sluice-data"), func(path string, info os.FileInfo, err error) error {
@@ -158,10 +166,11 @@ func TestEmbeddedDefaults(t *testing.T) {
 			return nil
 		})
 	}
-	if len(lines) != 11 {
-		t.Fatalf("found %d events on disk, want 11", len(lines))
+	if len(lines) != 13 {
+		t.Fatalf("found %d events on disk, want 11 from the drain and 2 from logger", len(lines))
 	}
 	var crashed map[string]any
+	fromLogger := 0
 	for _, l := range lines {
 		var e map[string]any
 		if err := json.Unmarshal([]byte(l), &e); err != nil {
@@ -170,6 +179,15 @@ func TestEmbeddedDefaults(t *testing.T) {
 		if e["message"] == "State changed from up to crashed" {
 			crashed = e
 		}
+		if strings.HasPrefix(fmt.Sprint(e["message"]), "disk full via") {
+			fromLogger++
+			if e["app"] != "billing" || e["severity_name"] != "error" || e["facility"] != "local0" || e["stream"] != "billing" {
+				t.Fatalf("logger event: %v", e)
+			}
+		}
+	}
+	if fromLogger != 2 {
+		t.Fatalf("%d events from logger, want 2 (TCP and UDP)", fromLogger)
 	}
 	if crashed == nil || crashed["severity_name"] != "error" {
 		t.Fatalf("the crash line is missing or not an error: %v", crashed)

@@ -12,8 +12,7 @@ import (
 // embedded store is built, which will then keep them instead. env supplies
 // PORT; nil is an empty environment.
 //
-// The syslog source on 127.0.0.1:5514 that DESIGN.md lists among the
-// defaults is left out until the syslog source is built.
+// A syslog listener takes TCP and UDP on 127.0.0.1:${SYSLOG_PORT:-5514}.
 func Default(env Env) *Config {
 	if env == nil {
 		env = noEnv
@@ -22,6 +21,10 @@ func Default(env Env) *Config {
 	// Cannot fail: the reference has a default.
 	c.HTTP.Listen, _ = expand("127.0.0.1:${PORT:-"+DefaultPort+"}", env)
 	c.Sources["logplex"] = Source{Type: SourceLogplex, Logplex: newLogplexSource()}
+	syslogAddr, _ := expand("127.0.0.1:${SYSLOG_PORT:-5514}", env)
+	sl := newSyslogSource()
+	sl.Listen = []string{"tcp://" + syslogAddr, "udp://" + syslogAddr}
+	c.Sources["syslog"] = Source{Type: SourceSyslog, Syslog: sl}
 	events := newFileSink()
 	events.Path = filepath.Join(c.DataDir, "events", "{group}", "{date}.ndjson")
 	c.Sinks["events"] = Sink{Type: SinkFile, File: events}

@@ -60,7 +60,6 @@ func TestTestdata(t *testing.T) {
 func TestDesignExample(t *testing.T) {
 	_, err := Load("testdata/design.yaml", envOf(testEnv(t)))
 	want := []struct{ path, typ string }{
-		{"sources.hosts", "syslog"},
 		{"sinks.alerts", "slack"},
 	}
 	got := Errors(err)
@@ -81,7 +80,7 @@ func TestDesignExample(t *testing.T) {
 	for _, e := range Errors(err) {
 		paths = append(paths, e.Path)
 	}
-	wantPaths := "auth.drains.users.test auth.apps.tokens[0] sources.hosts sources.aws.access_keys[0] sinks.alerts"
+	wantPaths := "auth.drains.users.test auth.apps.tokens[0] sources.aws.access_keys[0] sinks.alerts"
 	if strings.Join(paths, " ") != wantPaths {
 		t.Errorf("without environment, errors at\n%s\nwant\n%s\n%v", strings.Join(paths, " "), wantPaths, err)
 	}

@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// Source types. syslog and cwlogs_api are recognised (their keys parse)
-// and refused by Validate until they are built.
+// Source types. cwlogs_api is recognised (its keys parse) and refused by
+// Validate until it is built.
 const (
 	SourceLogplex    = "logplex"
 	SourceSyslog     = "syslog"
@@ -222,7 +222,7 @@ func newIngestSource() *IngestSource {
 func sourceTypes() []unionType {
 	return []unionType{
 		{SourceLogplex, true},
-		{SourceSyslog, false},
+		{SourceSyslog, true},
 		{SourceFirehose, true},
 		{SourceCloudWatch, true},
 		{SourceCWLogsAPI, false},
@@ -474,8 +474,8 @@ func (s *SyslogSource) Validate() error {
 	}
 	for _, kv := range [][2]string{{"group", s.Group}, {"stream", s.Stream}} {
 		v := kv[1]
-		if v != "host" && v != "app" && !(strings.HasPrefix(v, "fixed:") && len(v) > len("fixed:")) {
-			p.add(kv[0], "cannot take the %s from %q: use host, app or fixed:NAME", kv[0], v)
+		if v != "host" && v != "app" && v != "proc" && !(strings.HasPrefix(v, "fixed:") && len(v) > len("fixed:")) {
+			p.add(kv[0], "cannot take the %s from %q: use host, app, proc or fixed:NAME", kv[0], v)
 		}
 	}
 	checkSeverityMode(&p, s.Severity)

@@ -268,6 +268,11 @@ func TestDefault(t *testing.T) {
 	want.Sources["logplex"] = Source{Type: SourceLogplex, Logplex: &LogplexSource{
 		Path: "/logs", MaxBodyBytes: 10 * MiB, Severity: "auto", DedupeWindow: Duration(10 * time.Minute),
 	}}
+	want.Sources["syslog"] = Source{Type: SourceSyslog, Syslog: &SyslogSource{
+		Listen:          []string{"tcp://127.0.0.1:5514", "udp://127.0.0.1:5514"},
+		MaxMessageBytes: 64 * KiB, MaxConnections: 1024, IdleTimeout: Duration(5 * time.Minute),
+		Group: "host", Stream: "app", Severity: "auto",
+	}}
 	want.Sinks["events"] = Sink{Type: SinkFile, File: &FileSink{Path: "sluice-data/events/{group}/{date}.ndjson", Format: "ndjson", MaxOpenFiles: 64}}
 	want.Subscriptions = []Subscription{newSubscription("events")}
 	if diff := cmp.Diff(want, cfg); diff != "" {

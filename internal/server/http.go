@@ -238,28 +238,36 @@ func (h *HTTP) Listen() (net.Listener, error) {
 		return nil, fmt.Errorf("cannot listen on %s: %w", h.opts.Listen, err)
 	}
 	if h.opts.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(h.opts.TLSCertFile, h.opts.TLSKeyFile)
+		tc, err := serverTLS(h.opts.TLSCertFile, h.opts.TLSKeyFile, h.opts.TLSClientCAFile)
 		if err != nil {
 			ln.Close()
-			return nil, fmt.Errorf("cannot load the HTTP TLS certificate: %w", err)
-		}
-		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		if h.opts.TLSClientCAFile != "" {
-			pem, err := os.ReadFile(h.opts.TLSClientCAFile)
-			if err != nil {
-				ln.Close()
-				return nil, fmt.Errorf("cannot read the client CA file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				ln.Close()
-				return nil, fmt.Errorf("cannot use the client CA file %s: no PEM certificates in it", h.opts.TLSClientCAFile)
-			}
-			tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
+			return nil, err
 		}
 		ln = tls.NewListener(ln, tc)
 	}
 	return ln, nil
+}
+
+// serverTLS loads a server certificate and, when clientCAFile is set,
+// requires client certificates signed by its CAs (mutual TLS).
+func serverTLS(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the TLS certificate %s: %w", certFile, err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if clientCAFile != "" {
+		pem, err := os.ReadFile(clientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the client CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("cannot use the client CA file %s: no PEM certificates in it", clientCAFile)
+		}
+		tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
 }
 
 // Serve serves on ln until ctx is done, then shuts down gracefully: for

@@ -39,6 +39,7 @@ import (
 	"github.com/sluicelog/sluice/internal/source/firehose"
 	"github.com/sluicelog/sluice/internal/source/ingest"
 	"github.com/sluicelog/sluice/internal/source/logplex"
+	syslogsource "github.com/sluicelog/sluice/internal/source/syslog"
 	"github.com/sluicelog/sluice/internal/wal"
 )
 
@@ -52,6 +53,8 @@ type Server struct {
 	http   *HTTP
 	subs   []*subscription
 	ln     net.Listener
+	// listeners are sources with their own sockets (syslog).
+	listeners []*syslogsource.Source
 }
 
 type subscription struct {
@@ -184,6 +187,39 @@ func (s *Server) addSource(name string, src config.Source) error {
 		}
 		s.http.Handle(h.Path(), h)
 		s.logger.Info("source ready", "source", name, "type", src.Type, "path", h.Path(), "auth", c.Auth != "")
+		return nil
+	case config.SourceSyslog:
+		c := src.Syslog
+		mode, err := severity.ParseMode(c.Severity)
+		if err != nil {
+			return err
+		}
+		sc := syslogsource.Config{
+			Listen:          c.Listen,
+			AllowedClients:  c.AllowedClients,
+			MaxMessageBytes: int(c.MaxMessageBytes),
+			MaxConnections:  c.MaxConnections,
+			IdleTimeout:     c.IdleTimeout.Std(),
+			UDPReadBuffer:   int(c.UDPReadBuffer),
+			Enricher:        parse.Enricher{Severity: mode},
+			GroupFrom:       c.Group,
+			StreamFrom:      c.Stream,
+		}
+		if c.TLS != nil {
+			if sc.TLS, err = serverTLS(c.TLS.CertFile, c.TLS.KeyFile, c.TLS.ClientCAFile); err != nil {
+				return err
+			}
+		}
+		src, err := syslogsource.New(sc, s.pipe, s.reg, s.logger.With("source", name))
+		if err != nil {
+			return err
+		}
+		// Bind now, so that a taken port stops sluice at start.
+		if err := src.Start(context.Background()); err != nil {
+			return err
+		}
+		s.listeners = append(s.listeners, src)
+		s.logger.Info("source ready", "source", name, "type", "syslog", "listen", fmt.Sprint(src.Addrs()))
 		return nil
 	case config.SourceFirehose:
 		c := src.Firehose
@@ -433,6 +469,14 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.logger.Info("listening", "addr", s.Addr(), "subscriptions", len(s.subs))
 	httpErr := s.http.Serve(ctx, s.ln)
+	// Listeners stop reading and ingest what they had read before the
+	// pipeline closes.
+	for _, l := range s.listeners {
+		if err := l.Close(); err != nil {
+			s.logger.Error("cannot close a syslog listener cleanly", "err", err)
+		}
+	}
+	s.listeners = nil
 	s.pipe.Close()
 	stopSubs()
 	wg.Wait()
@@ -443,9 +487,13 @@ func (s *Server) Run(ctx context.Context) error {
 	return httpErr
 }
 
-// closeAll closes sinks, cursors and the log.
+// closeAll closes listeners, sinks, cursors and the log.
 func (s *Server) closeAll() error {
 	var errs []error
+	for _, l := range s.listeners {
+		errs = append(errs, l.Close())
+	}
+	s.listeners = nil
 	for _, sub := range s.subs {
 		errs = append(errs, sub.sink.Close(), sub.cur.Close())
 	}
