@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sluicelog/sluice/internal/source/dedupe"
 	"log/slog"
 	"math"
 	"net/http"
@@ -36,7 +37,7 @@ const maxPooledDocs = 4096
 type Handler struct {
 	cfg    Config
 	ing    pipeline.Ingester
-	dedupe *dedupe // nil when de-duplication is off
+	dedupe *dedupe.Window // nil when de-duplication is off
 	m      *metrics
 	log    *slog.Logger
 	work   sync.Pool // *work
@@ -78,7 +79,7 @@ func New(cfg Config, ing pipeline.Ingester, reg prometheus.Registerer, logger *s
 	lim := cfg.Limits
 	h.work.New = func() any { return &work{dec: cloudwatch.NewDecoder(lim)} }
 	if cfg.DedupeWindow > 0 {
-		h.dedupe = newDedupe(cfg.DedupeWindow, cfg.DedupeMaxIDs)
+		h.dedupe = dedupe.New(cfg.DedupeWindow, cfg.DedupeMaxIDs)
 	}
 	return h, nil
 }
@@ -185,7 +186,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, o *outcome) *htt
 				idx = append(idx, i)
 			}
 		}
-		dup, _, rel, err := h.dedupe.acquire(r.Context(), keys, h.now)
+		dup, _, rel, err := h.dedupe.Acquire(r.Context(), keys, h.now)
 		if err != nil {
 			return canceled("waiting for another request storing the same events")
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sluicelog/sluice/internal/source/dedupe"
 	"log/slog"
 	"math"
 	"net/http"
@@ -58,7 +59,7 @@ const enrichRoom = 8
 type Handler struct {
 	cfg    Config
 	ing    pipeline.Ingester
-	dedupe *dedupe // nil when de-duplication is off
+	dedupe *dedupe.Window // nil when de-duplication is off
 	m      *metrics
 	log    *slog.Logger
 	work   sync.Pool // *work
@@ -104,7 +105,7 @@ func New(cfg Config, ing pipeline.Ingester, reg prometheus.Registerer, logger *s
 	lim := cfg.Limits
 	h.work.New = func() any { return &work{dec: cloudwatch.NewDecoder(lim)} }
 	if cfg.DedupeWindow > 0 {
-		h.dedupe = newDedupe(cfg.DedupeWindow, cfg.DedupeMaxIDs)
+		h.dedupe = dedupe.New(cfg.DedupeWindow, cfg.DedupeMaxIDs)
 	}
 	return h, nil
 }
@@ -222,7 +223,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, o *outcome) *htt
 	release := func(bool, []int) {}
 	if h.dedupe != nil {
 		key := []string{o.sourceARN + "\x00" + o.requestID}
-		dup, dupEvents, rel, err := h.dedupe.acquire(r.Context(), key, h.now)
+		dup, dupEvents, rel, err := h.dedupe.Acquire(r.Context(), key, h.now)
 		switch {
 		case err != nil:
 			return canceled("waiting for another attempt at the same request id")

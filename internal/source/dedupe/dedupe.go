@@ -1,4 +1,7 @@
-package firehose
+// Package dedupe recognises retried deliveries (Firehose request ids,
+// CloudWatch event ids) so that sources answer them without storing the
+// same input twice.
+package dedupe
 
 import (
 	"context"
@@ -6,7 +9,7 @@ import (
 	"time"
 )
 
-// dedupe remembers the keys of accepted input for a window, so that a retry
+// Window remembers the keys of accepted input for a window, so that a retry
 // of input already stored is answered without storing it again. Memory is
 // bounded: at most maxIDs keys are kept, the oldest forgotten first.
 //
@@ -14,7 +17,7 @@ import (
 // up waiting and retried while the first attempt still waited for the
 // fsync) makes the second request wait for the first: if the first stored
 // it, it is a duplicate; if not, the second proceeds.
-type dedupe struct {
+type Window struct {
 	window time.Duration
 	maxIDs int
 
@@ -39,8 +42,9 @@ type orderEntry struct {
 // it lets go of them.
 type claim struct{ done chan struct{} }
 
-func newDedupe(window time.Duration, maxIDs int) *dedupe {
-	return &dedupe{
+// New returns a Window remembering at most maxIDs keys for window.
+func New(window time.Duration, maxIDs int) *Window {
+	return &Window{
 		window:   window,
 		maxIDs:   maxIDs,
 		seen:     make(map[string]seenEntry),
@@ -48,13 +52,13 @@ func newDedupe(window time.Duration, maxIDs int) *dedupe {
 	}
 }
 
-// acquire looks keys up. dup[i] is true when keys[i] was accepted within the
+// Acquire looks keys up. dup[i] is true when keys[i] was accepted within the
 // window (or appears earlier in keys); n is the sum of the event counts the
 // duplicate keys were remembered with. The caller owns the other keys until
 // it calls release(accepted, counts) with counts parallel to keys (nil means
-// 1 each); concurrent acquires of the same keys wait for that. err is the
+// 1 each); concurrent Acquires of the same keys wait for that. err is the
 // context's error when ctx ends while waiting.
-func (d *dedupe) acquire(ctx context.Context, keys []string, now func() time.Time) (dup []bool, n int, release func(accepted bool, counts []int), err error) {
+func (d *Window) Acquire(ctx context.Context, keys []string, now func() time.Time) (dup []bool, n int, release func(accepted bool, counts []int), err error) {
 	dup = make([]bool, len(keys))
 	for {
 		d.mu.Lock()
@@ -112,7 +116,7 @@ func (d *dedupe) acquire(ctx context.Context, keys []string, now func() time.Tim
 	return dup, n, release, nil
 }
 
-func (d *dedupe) addLocked(key string, at time.Time, n int) {
+func (d *Window) addLocked(key string, at time.Time, n int) {
 	d.seen[key] = seenEntry{at: at, n: n}
 	d.order = append(d.order, orderEntry{key: key, at: at})
 	for len(d.seen) > d.maxIDs {
@@ -121,7 +125,7 @@ func (d *dedupe) addLocked(key string, at time.Time, n int) {
 }
 
 // expireLocked forgets keys older than the window.
-func (d *dedupe) expireLocked(now time.Time) {
+func (d *Window) expireLocked(now time.Time) {
 	cutoff := now.Add(-d.window)
 	for d.head < len(d.order) && !d.order[d.head].at.After(cutoff) {
 		d.popLocked()
@@ -130,7 +134,7 @@ func (d *dedupe) expireLocked(now time.Time) {
 
 // popLocked forgets the oldest key and compacts the order queue when half
 // of it is spent.
-func (d *dedupe) popLocked() {
+func (d *Window) popLocked() {
 	if d.head >= len(d.order) {
 		return
 	}
@@ -148,8 +152,8 @@ func (d *dedupe) popLocked() {
 	}
 }
 
-// len returns how many keys are remembered.
-func (d *dedupe) len() int {
+// Len is the number of keys remembered.
+func (d *Window) Len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.seen)
