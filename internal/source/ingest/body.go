@@ -1,17 +1,12 @@
 package ingest
 
 import (
-	"compress/flate"
-	"compress/gzip"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
-	"net"
 	"net/http"
-	"os"
-	"strings"
+
+	"github.com/sluicelog/sluice/internal/source/httpbody"
 )
 
 // httpError is a request the handler refuses: the status and the message
@@ -63,118 +58,25 @@ func checkContentType(r *http.Request) (bodyKind, *httpError) {
 
 // isGzip reads Content-Encoding: gzip or none.
 func isGzip(r *http.Request) (bool, *httpError) {
-	values := r.Header.Values("Content-Encoding")
-	switch {
-	case len(values) == 0:
-		return false, nil
-	case len(values) > 1:
-		return false, errorf(http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q: want gzip or none", strings.Join(values, ", "))
+	gz, err := httpbody.Gzip(r)
+	if err != nil {
+		return false, errorf(http.StatusUnsupportedMediaType, "%v", err)
 	}
-	switch strings.ToLower(strings.TrimSpace(values[0])) {
-	case "", "identity":
-		return false, nil
-	case "gzip", "x-gzip":
-		return true, nil
-	}
-	return false, errorf(http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q: want gzip or none", values[0])
+	return gz, nil
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// errInflatedTooLarge says a gzip body decompresses to more than the limit.
-var errInflatedTooLarge = errors.New("decompressed body too large")
-
-// readBody reads the whole request body, decompressing it when gz, and
-// returns it with the number of bytes read from the wire. Both sizes are
-// limited to limit.
+// readBody reads the whole request body (see httpbody.Read) and names what
+// went wrong in the answer.
 func readBody(w http.ResponseWriter, r *http.Request, gz bool, limit int64) ([]byte, int64, *httpError) {
-	if r.ContentLength > limit {
-		return nil, 0, errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes is larger than the %d-byte limit", r.ContentLength, limit)
-	}
-	wire := &countingReader{r: http.MaxBytesReader(w, r.Body, limit)}
-	if !gz {
-		body, err := readAll(wire, limit, r.ContentLength)
-		if err != nil {
-			return nil, wire.n, readError(err, false, limit)
-		}
-		return body, wire.n, nil
-	}
-	zr, err := gzip.NewReader(wire)
-	if errors.Is(err, io.EOF) {
-		return nil, wire.n, nil // an empty body: nothing to decompress
-	}
+	body, n, err := httpbody.Read(w, r, gz, limit)
 	if err != nil {
-		return nil, wire.n, readError(err, true, limit)
-	}
-	hint := int64(-1)
-	if r.ContentLength > 0 {
-		hint = min(4*r.ContentLength, limit)
-	}
-	body, err := readAll(zr, limit, hint)
-	if err == nil {
-		err = zr.Close()
-	}
-	if err != nil {
-		return nil, wire.n, readError(err, true, limit)
-	}
-	return body, wire.n, nil
-}
-
-// readAll reads src to its end. It fails with errInflatedTooLarge when src
-// holds more than limit bytes. size, when positive, is the expected size.
-func readAll(src io.Reader, limit, size int64) ([]byte, error) {
-	if size <= 0 {
-		size = 32 << 10
-	}
-	buf := make([]byte, 0, min(size, limit)+1)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+		status, msg, gone := httpbody.Problem(err, gz, limit)
+		if gone {
+			return nil, n, canceled("reading the request body")
 		}
-		n, err := src.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
-			return nil, errInflatedTooLarge
-		}
-		if errors.Is(err, io.EOF) {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+		return nil, n, &httpError{status: status, msg: msg}
 	}
-}
-
-// readError turns an error reading the body into the answer that names it.
-func readError(err error, gz bool, limit int64) *httpError {
-	var maxErr *http.MaxBytesError
-	var netErr net.Error
-	var corrupt flate.CorruptInputError
-	switch {
-	case errors.As(err, &maxErr):
-		return errorf(http.StatusRequestEntityTooLarge, "request body is larger than the %d-byte limit", limit)
-	case errors.Is(err, errInflatedTooLarge):
-		return errorf(http.StatusRequestEntityTooLarge, "decompressed request body is larger than the %d-byte limit", limit)
-	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
-		return errorf(http.StatusRequestTimeout, "timed out reading the request body: %v", err)
-	case gz && (errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &corrupt) || errors.Is(err, io.ErrUnexpectedEOF)):
-		return errorf(http.StatusBadRequest, "cannot decompress the gzip request body: %v", err)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errorf(http.StatusBadRequest, "cannot read the request body: it ended early (%v)", err)
-	case errors.Is(err, context.Canceled):
-		return canceled("reading the request body")
-	}
-	return errorf(http.StatusBadRequest, "cannot read the request body: %v", err)
+	return body, n, nil
 }
 
 // canceled is the answer when the request's context ended (the client went
