@@ -63,3 +63,31 @@ func IsPermanent(err error) bool {
 	var p permanentError
 	return errors.As(err, &p)
 }
+
+// ItemsError reports a batch delivered in part where the failures are not a
+// prefix — e.g. the per-item results of an Elasticsearch _bulk request.
+// Events whose index is not in Failed were delivered. A failed event whose
+// error is marked Permanent is dead-lettered with that error as the reason;
+// the others are retried (only they).
+type ItemsError struct {
+	Failed []ItemError
+}
+
+// ItemError is the failure of the event at Index in the batch.
+type ItemError struct {
+	Index int
+	Err   error
+}
+
+func (e *ItemsError) Error() string {
+	if len(e.Failed) == 0 {
+		return "no events failed"
+	}
+	permanent := 0
+	for _, f := range e.Failed {
+		if IsPermanent(f.Err) {
+			permanent++
+		}
+	}
+	return fmt.Sprintf("%d events failed (%d for good), the first: %v", len(e.Failed), permanent, e.Failed[0].Err)
+}
