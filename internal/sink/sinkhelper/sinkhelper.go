@@ -53,6 +53,9 @@ type Config struct {
 	StopGrace time.Duration
 	// Filter, when set, keeps only the events it returns true for.
 	Filter func(*event.Event) bool
+	// Route, when set, filters and transforms each event (after Filter)
+	// and may emit summary events of its own (a *route.Chain).
+	Route Route
 	// DeadLetter receives events that can never be delivered.
 	DeadLetter DeadLetter
 	// Metrics, when set, counts what happens.
@@ -87,6 +90,17 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// Route filters and transforms events on their way to the sink. Process
+// changes e in place and reports whether to keep it. Stateful transforms
+// emit summary events later: Next is when (zero: nothing pending), Flush
+// emits those due. Summaries are not in the log: they are delivered with
+// the next batch, and lost if sluice stops first.
+type Route interface {
+	Process(e *event.Event, now time.Time) bool
+	Next() time.Time
+	Flush(now time.Time, emit func(*event.Event))
+}
+
 // DeadLetter keeps events a sink refused for good, with the reason.
 type DeadLetter interface {
 	Write(subscription string, events []event.Event, reason error) error
@@ -99,9 +113,14 @@ type RetryAfterError interface {
 }
 
 type batch struct {
-	events  []event.Event
+	events []event.Event
+	// lastSeq is the sequence number of the last record read into the
+	// batch; 0 for a batch of summary events only, which acknowledges
+	// nothing.
 	lastSeq uint64
 	bytes   int
+	// started says the batch holds something (records, or summaries).
+	started bool
 }
 
 // batches recycles batches, so that their events (and the capacity of
@@ -110,7 +129,7 @@ var batchPool = sync.Pool{New: func() any { return &batch{} }}
 
 func newBatch() *batch {
 	b := batchPool.Get().(*batch)
-	b.events, b.lastSeq, b.bytes = b.events[:0], 0, 0
+	b.events, b.lastSeq, b.bytes, b.started = b.events[:0], 0, 0, false
 	return b
 }
 
@@ -180,8 +199,17 @@ func (r *runner) read(ctx context.Context, work chan<- *batch) error {
 	for {
 		readCtx := ctx
 		var cancel context.CancelFunc
-		if cur.lastSeq != 0 {
-			readCtx, cancel = context.WithDeadline(ctx, deadline)
+		wake := deadline
+		if !cur.started {
+			wake = time.Time{}
+		}
+		if r.cfg.Route != nil {
+			if next := r.cfg.Route.Next(); !next.IsZero() && (wake.IsZero() || next.Before(wake)) {
+				wake = next
+			}
+		}
+		if !wake.IsZero() {
+			readCtx, cancel = context.WithDeadline(ctx, wake)
 		}
 		var err error
 		recs, err = r.cur.Read(readCtx, recs[:0], r.cfg.MaxEvents-len(cur.events), r.cfg.MaxBytes-cur.bytes)
@@ -222,10 +250,15 @@ func (r *runner) read(ctx context.Context, work chan<- *batch) error {
 		}
 		data := arena.String()
 		off := 0
-		for _, rec := range recs {
-			if cur.lastSeq == 0 {
-				deadline = time.Now().Add(r.cfg.MaxAge)
+		now := time.Now()
+		start := func() {
+			if !cur.started {
+				cur.started = true
+				deadline = now.Add(r.cfg.MaxAge)
 			}
+		}
+		for _, rec := range recs {
+			start()
 			cur.lastSeq = rec.Seq
 			cur.bytes += len(rec.Data)
 			n := len(cur.events)
@@ -246,18 +279,28 @@ func (r *runner) read(ctx context.Context, work chan<- *batch) error {
 				cur.events = cur.events[:n]
 				continue
 			}
-			if r.cfg.Filter != nil && !r.cfg.Filter(e) {
+			if (r.cfg.Filter != nil && !r.cfg.Filter(e)) || (r.cfg.Route != nil && !r.cfg.Route.Process(e, now)) {
 				r.cfg.Metrics.filtered(r.cfg.Name)
 				cur.events = cur.events[:n]
 				continue
 			}
 		}
+		if r.cfg.Route != nil {
+			if next := r.cfg.Route.Next(); !next.IsZero() && !now.Before(next) {
+				r.cfg.Route.Flush(now, func(e *event.Event) {
+					start()
+					cur.events = append(cur.events, e.Clone())
+				})
+			}
+		}
 		full := len(cur.events) >= r.cfg.MaxEvents || cur.bytes >= r.cfg.MaxBytes
-		expired := cur.lastSeq != 0 && !time.Now().Before(deadline)
-		if cur.lastSeq != 0 && (full || expired) {
-			r.mu.Lock()
-			r.inflight = append(r.inflight, cur.lastSeq)
-			r.mu.Unlock()
+		expired := cur.started && !time.Now().Before(deadline)
+		if cur.started && (full || expired) {
+			if cur.lastSeq != 0 {
+				r.mu.Lock()
+				r.inflight = append(r.inflight, cur.lastSeq)
+				r.mu.Unlock()
+			}
 			select {
 			case work <- cur:
 			case <-ctx.Done():
@@ -286,6 +329,17 @@ func (r *runner) deliver(ctx context.Context, b *batch) {
 		if ctx.Err() != nil {
 			return
 		}
+		var items *sink.ItemsError
+		if errors.As(err, &items) && len(items.Failed) > 0 {
+			retry, ok := r.splitItems(ctx, events, items)
+			if !ok {
+				return
+			}
+			if len(retry) == 0 {
+				break
+			}
+			events = retry
+		}
 		var partial *sink.PartialError
 		if errors.As(err, &partial) && partial.Delivered > 0 {
 			r.cfg.Metrics.delivered(r.cfg.Name, partial.Delivered)
@@ -313,6 +367,41 @@ func (r *runner) deliver(ctx context.Context, b *batch) {
 		wait = min(wait*2, r.cfg.RetryMax)
 	}
 	r.finish(b.lastSeq)
+}
+
+// splitItems handles a batch delivered in part (ItemsError): it counts what
+// was delivered, dead-letters what failed for good (grouped by reason) and
+// returns the events to retry. It reports false when dead letters could not
+// be written before Run stopped.
+func (r *runner) splitItems(ctx context.Context, events []event.Event, items *sink.ItemsError) ([]event.Event, bool) {
+	failed := make(map[int]bool, len(items.Failed))
+	var retry []event.Event
+	var reasons []string
+	permanent := map[string][]event.Event{}
+	errs := map[string]error{}
+	for _, f := range items.Failed {
+		if f.Index < 0 || f.Index >= len(events) || failed[f.Index] {
+			continue
+		}
+		failed[f.Index] = true
+		if sink.IsPermanent(f.Err) {
+			reason := f.Err.Error()
+			if _, ok := permanent[reason]; !ok {
+				reasons = append(reasons, reason)
+				errs[reason] = f.Err
+			}
+			permanent[reason] = append(permanent[reason], events[f.Index])
+			continue
+		}
+		retry = append(retry, events[f.Index])
+	}
+	r.cfg.Metrics.delivered(r.cfg.Name, len(events)-len(failed))
+	for _, reason := range reasons {
+		if !r.deadLetter(ctx, permanent[reason], errs[reason]) {
+			return nil, false
+		}
+	}
+	return retry, true
 }
 
 func (r *runner) isStopping() bool {
@@ -385,6 +474,9 @@ func (r *runner) deadLetter(ctx context.Context, events []event.Event, reason er
 // finish marks a batch done and acknowledges the cursor up to the last batch
 // whose predecessors are all done.
 func (r *runner) finish(lastSeq uint64) {
+	if lastSeq == 0 {
+		return // summaries only: nothing to acknowledge
+	}
 	r.mu.Lock()
 	r.done[lastSeq] = true
 	var ack uint64

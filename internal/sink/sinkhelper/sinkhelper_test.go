@@ -381,3 +381,139 @@ func TestStopGraceFinishesWriteInFlight(t *testing.T) {
 		t.Fatalf("acked %d: the write in flight at shutdown was cut off", cur.Acked())
 	}
 }
+
+// itemsSink fails items as its first answer says, then delivers everything.
+type itemsSink struct {
+	mu     sync.Mutex
+	first  bool
+	failed []sink.ItemError
+	got    []string
+}
+
+func (s *itemsSink) Connect(context.Context) error { return nil }
+func (s *itemsSink) Close() error                  { return nil }
+func (s *itemsSink) Write(_ context.Context, batch []event.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.first {
+		s.first = true
+		bad := map[int]bool{}
+		for _, f := range s.failed {
+			bad[f.Index] = true
+		}
+		for i, e := range batch {
+			if !bad[i] {
+				s.got = append(s.got, e.Message)
+			}
+		}
+		return &sink.ItemsError{Failed: s.failed}
+	}
+	for _, e := range batch {
+		s.got = append(s.got, e.Message)
+	}
+	return nil
+}
+
+type recordingDeadLetter struct {
+	mu      sync.Mutex
+	got     []string
+	reasons []string
+}
+
+func (d *recordingDeadLetter) Write(_ string, events []event.Event, reason error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, e := range events {
+		d.got = append(d.got, e.Message)
+	}
+	d.reasons = append(d.reasons, reason.Error())
+	return nil
+}
+
+// TestItemsErrorRetriesOnlyFailed: of a batch delivered in part, only the
+// events that failed for a retryable reason are written again; those
+// refused for good are dead-lettered; the cursor moves past all of them.
+func TestItemsErrorRetriesOnlyFailed(t *testing.T) {
+	_, cur := openLog(t, 5)
+	s := &itemsSink{failed: []sink.ItemError{
+		{Index: 1, Err: errors.New("429 es_rejected_execution_exception")},
+		{Index: 3, Err: sink.Permanent(errors.New("400 mapper_parsing_exception"))},
+	}}
+	dl := &recordingDeadLetter{}
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	runUntil(t, cur, s, Config{Name: "sub", MaxAge: time.Millisecond, RetryInitial: time.Millisecond, DeadLetter: dl, Metrics: m},
+		func() bool { return cur.Acked() == 5 })
+	s.mu.Lock()
+	got := fmt.Sprint(s.got)
+	s.mu.Unlock()
+	if got != "[m0 m2 m4 m1]" {
+		t.Errorf("delivered %s, want [m0 m2 m4 m1]", got)
+	}
+	if fmt.Sprint(dl.got) != "[m3]" || len(dl.reasons) != 1 || dl.reasons[0] != "400 mapper_parsing_exception" {
+		t.Errorf("dead letters %v (reasons %q), want [m3] for the mapping error", dl.got, dl.reasons)
+	}
+	if v := counterValue(t, m.Delivered.WithLabelValues("sub")); v != 4 {
+		t.Errorf("delivered counter %v, want 4", v)
+	}
+}
+
+// summaryRoute drops repeated messages and, MaxAge after the first repeat,
+// emits one summary event — the shape of a dedupe transform.
+type summaryRoute struct {
+	mu      sync.Mutex
+	seen    map[string]int
+	due     time.Time
+	pending string
+}
+
+func (r *summaryRoute) Process(e *event.Event, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen[e.Message]++
+	if r.seen[e.Message] == 1 {
+		return true
+	}
+	if r.due.IsZero() {
+		r.due = now.Add(20 * time.Millisecond)
+	}
+	r.pending = e.Message
+	return false
+}
+
+func (r *summaryRoute) Next() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.due
+}
+
+func (r *summaryRoute) Flush(now time.Time, emit func(*event.Event)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.due.IsZero() || now.Before(r.due) {
+		return
+	}
+	emit(&event.Event{Message: fmt.Sprintf("%s (repeated %d times)", r.pending, r.seen[r.pending]-1)})
+	r.due = time.Time{}
+}
+
+// TestRouteSummaryWithoutFurtherInput: a summary a route has pending is
+// delivered when it is due, even if nothing more arrives in the log.
+func TestRouteSummaryWithoutFurtherInput(t *testing.T) {
+	l, cur := openLog(t, 0)
+	var recs [][]byte
+	for _, m := range []string{"a", "b", "b", "b"} {
+		e := event.Event{Message: m}
+		recs = append(recs, e.Marshal(nil))
+	}
+	if _, _, err := l.Append(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	s := &scriptedSink{}
+	rt := &summaryRoute{seen: map[string]int{}}
+	runUntil(t, cur, s, Config{Name: "sub", MaxAge: time.Millisecond, Route: rt},
+		func() bool { return len(s.delivered()) == 3 && cur.Acked() == 4 })
+	if got := fmt.Sprint(s.delivered()); got != "[a b b (repeated 2 times)]" {
+		t.Fatalf("delivered %s", got)
+	}
+}
