@@ -3,6 +3,7 @@
 //	sluice serve   [-config FILE]    run sluice
 //	sluice check   FILE             validate a configuration file
 //	sluice parse   [flags] < input   print what sluice makes of input, one JSON event per line
+//	sluice match   'PATTERN' < lines print the lines a CloudWatch filter pattern (or -where rule) matches
 //	sluice bench   [flags]          send Logplex load to a drain endpoint
 //	sluice version                  print the version
 //
@@ -34,6 +35,9 @@ Usage:
         validate a configuration file, reporting every problem at once
   sluice parse [-format F] [-severity MODE] [-group G] [-source S] < input
         print what sluice makes of input, one JSON event per line
+  sluice match [-where EXPR] [-extract] ['PATTERN'] < input
+        print the lines a CloudWatch Logs filter pattern matches (exit 1 when
+        none), or the parsed events an expr-lang rule matches
   sluice bench [-url URL] [-drains N] [-frames N] [-duration D] [-receiver ADDR]
         send Heroku Logplex load to a drain endpoint and measure it
   sluice version
@@ -72,7 +76,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdServe(ctx, args, stdout, stderr)
 	case "check":
 		err = cmdCheck(args, stdout, stderr)
-	case "tail", "search", "send", "match":
+	case "match":
+		err = cmdMatch(ctx, args, stdin, stdout, stderr)
+	case "tail", "search", "send":
 		fmt.Fprintf(stderr, "sluice %s: not built yet in this version of sluice\n", cmd)
 		return 2
 	default:

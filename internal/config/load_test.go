@@ -56,12 +56,10 @@ func TestTestdata(t *testing.T) {
 }
 
 // TestDesignExample loads the example of DESIGN.md: everything in it
-// parses; the only errors are the types that are not built yet.
+// parses and validates, its where rule and pattern included.
 func TestDesignExample(t *testing.T) {
 	_, err := Load("testdata/design.yaml", envOf(testEnv(t)))
-	want := []struct{ path, typ string }{
-		{"sinks.alerts", "slack"},
-	}
+	want := []struct{ path, typ string }{}
 	got := Errors(err)
 	if len(got) != len(want) {
 		t.Fatalf("got %d errors, want %d:\n%v", len(got), len(want), err)
@@ -80,7 +78,7 @@ func TestDesignExample(t *testing.T) {
 	for _, e := range Errors(err) {
 		paths = append(paths, e.Path)
 	}
-	wantPaths := "auth.drains.users.test auth.apps.tokens[0] sources.aws.access_keys[0] sinks.alerts"
+	wantPaths := "auth.drains.users.test auth.apps.tokens[0] sources.aws.access_keys[0] sinks.alerts.webhook_url"
 	if strings.Join(paths, " ") != wantPaths {
 		t.Errorf("without environment, errors at\n%s\nwant\n%s\n%v", strings.Join(paths, " "), wantPaths, err)
 	}
@@ -201,10 +199,10 @@ subscriptions:
 	f("sources: {a: {type: logplex}, b: {type: logplex}, c: {type: logplex, path: /api/x}}",
 		`t.yaml:1:31: sources.b.path: cannot serve two sources at "/logs": sources.a is there already`,
 		`t.yaml:1:76: sources.c.path: cannot serve a source at "/api/x"`)
-	f("sinks: {f: {type: file, path: \"\", format: csv, max_open_files: 0}}",
-		"sinks.f.path: cannot write files without a path",
-		`sinks.f.format: cannot write format "csv"`,
-		"sinks.f.max_open_files: cannot keep 0 files open")
+	f("sinks: {f: {type: file, path: \"\", format: csv, max_open_files: -1}}",
+		"sinks.f.path: must be set",
+		`sinks.f.format: cannot use "csv": want ndjson or raw`,
+		"sinks.f.max_open_files:")
 	f("sinks: {k: {type: syslog, address: \"tls://h:99999\"}}", `sinks.k.address: cannot forward to "tls://h:99999": want tls://host:port with a port from 1 to 65535`)
 	f("sinks: {k: {type: syslog}}", "t.yaml:1:9: sinks.k.address: cannot forward without an address")
 }

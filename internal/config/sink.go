@@ -94,51 +94,132 @@ func newSyslogSink() *SyslogSink {
 
 // FileSink appends events to files named by a path template.
 type FileSink struct {
-	// Path is a template: {group}, {stream}, {app}, {host} and {date} (the
-	// event's UTC day, 2006-01-02) are replaced per event, e.g.
-	// ./archive/{group}/{date}.ndjson.
+	// Path is a template (see docs/configuration.md, Templates): {group},
+	// {stream}, {app}, {host}, {proc}, {fields.KEY}, {date} (the event's UTC
+	// day) and %Y %m %d %H are replaced per event, each value made safe as
+	// one path element, e.g. ./archive/{group}/{date}.ndjson.
 	Path string `yaml:"path"`
-	// Format is ndjson (default): one JSON event per line.
+	// Format is ndjson (default: one JSON event per line) or raw (the
+	// frame as received, else the message, one per line).
 	Format string `yaml:"format"`
-	// NoSync skips the fsync after each batch: faster, but a machine crash
-	// may lose the last batches.
+	// Sync is batch (default: fsync before acknowledging), interval (every
+	// sync_interval in the background) or never.
+	Sync string `yaml:"sync"`
+	// SyncInterval for sync: interval (default 1s).
+	SyncInterval Duration `yaml:"sync_interval"`
+	// NoSync is the older spelling of sync: never.
 	NoSync bool `yaml:"no_sync"`
 	// MaxOpenFiles bounds the files kept open (default 64).
 	MaxOpenFiles int `yaml:"max_open_files"`
+	// MaxFileBytes rotates a file before it grows beyond this (0: never).
+	MaxFileBytes ByteSize `yaml:"max_file_bytes"`
+	// MaxFileAge rotates a file opened longer ago than this (0: never).
+	MaxFileAge Duration `yaml:"max_file_age"`
+	// Compress gzips rotated files.
+	Compress bool `yaml:"compress"`
+	// MaxFiles keeps at most this many rotated files per path (0: all).
+	MaxFiles int `yaml:"max_files"`
+	// MaxAge deletes rotated files older than this (0: never).
+	MaxAge Duration `yaml:"max_age"`
 }
 
-func newFileSink() *FileSink { return &FileSink{Format: "ndjson", MaxOpenFiles: 64} }
+func newFileSink() *FileSink {
+	return &FileSink{Format: "ndjson", Sync: "batch", SyncInterval: Duration(time.Second), MaxOpenFiles: 64}
+}
 
-// SlackSink posts digests to a Slack incoming webhook. Not built yet.
+// SlackSink posts digests of events to a Slack incoming webhook: events
+// are grouped by a key within a window, each group one message.
 type SlackSink struct {
 	// WebhookURL is the incoming webhook. Also webhook_url_file.
 	WebhookURL Secret `yaml:"webhook_url"`
-	// Window is how long events are gathered into one digest.
+	// Window is how long events are gathered into digests (default 10s).
 	Window Duration `yaml:"window"`
+	// GroupBy is the digest key template (default
+	// "{severity} {host} {app} {proc}").
+	GroupBy string `yaml:"group_by"`
+	// MaxLines per digest before "… and N more" (default 20).
+	MaxLines int `yaml:"max_lines"`
+	// MaxLineLength truncates long lines (default 300 characters).
+	MaxLineLength int `yaml:"max_line_length"`
+	// Channel and Username override the webhook's.
+	Channel  string `yaml:"channel"`
+	Username string `yaml:"username"`
+	// Icons maps severity names to an emoji, e.g. {error: ":fire:"}.
+	Icons map[string]string `yaml:"icons"`
+	// Timeout bounds one request (default 10s).
+	Timeout Duration `yaml:"timeout"`
 }
 
-// HTTPSink posts batches to an HTTP endpoint. Not built yet.
+// HTTPSink posts batches to an HTTP endpoint.
 type HTTPSink struct {
-	URL string `yaml:"url"`
+	// URL is the endpoint (a secret: Sumo Logic's carries its token).
+	// Also url_file.
+	URL Secret `yaml:"url"`
 	// Preset fills in headers and format for a known service: sumologic.
 	Preset string `yaml:"preset"`
-	// Headers are sent with every request; their values are secrets.
+	// Method is POST (default) or PUT.
+	Method string `yaml:"method"`
+	// Headers are templates (e.g. "X-Sumo-Category: heroku/{app}"); a batch
+	// is sent as one request per distinct set of header values.
 	Headers map[string]Secret `yaml:"headers"`
-	Gzip    bool              `yaml:"gzip"`
+	// Encoding is ndjson (default), json (an array) or text (the message,
+	// or the line template, per line).
+	Encoding string `yaml:"encoding"`
+	// Template formats a line for encoding: text (default "{message}"
+	// meaning the message).
+	Template string `yaml:"template"`
+	// Gzip compresses request bodies (default false; true for sumologic).
+	Gzip *bool `yaml:"gzip"`
+	// MaxBytes bounds one request's body before compression (default
+	// 1MiB).
+	MaxBytes ByteSize `yaml:"max_bytes"`
+	// Username and Password for basic auth; BearerToken for bearer auth.
+	Username    string `yaml:"username"`
+	Password    Secret `yaml:"password"`
+	BearerToken Secret `yaml:"bearer_token"`
+	// TLS configures https:// endpoints.
+	TLS *ClientTLSConfig `yaml:"tls"`
+	// Timeout bounds one request (default 30s).
+	Timeout Duration `yaml:"timeout"`
 }
 
-// ElasticsearchSink indexes events with _bulk (also OpenSearch). Not built
-// yet.
+// ElasticsearchSink indexes events with the _bulk API (Elasticsearch and
+// OpenSearch, including Amazon OpenSearch Service with SigV4).
 type ElasticsearchSink struct {
-	URLs     []string `yaml:"urls"`
-	Index    string   `yaml:"index"`
-	Username string   `yaml:"username"`
-	// Password is also password_file.
+	// URLs of the cluster's nodes, used round-robin with failover.
+	URLs []string `yaml:"urls"`
+	// Index is a template, e.g. logs-{app}-%Y.%m.%d (default
+	// sluice-%Y.%m.%d).
+	Index string `yaml:"index"`
+	// DataStream, instead of Index, writes to a data stream (create).
+	DataStream string `yaml:"data_stream"`
+	// OmitID sends no _id (for servers that refuse ids); a replay after a
+	// crash then duplicates documents.
+	OmitID bool `yaml:"omit_id"`
+	// Username and Password for basic auth. Also password_file.
+	Username string `yaml:"username"`
 	Password Secret `yaml:"password"`
-	// APIKey is also api_key_file.
+	// APIKey (the base64 "id:key" Elasticsearch gives). Also api_key_file.
 	APIKey Secret `yaml:"api_key"`
-	// AWSRegion, when set, signs requests with SigV4 (Amazon OpenSearch).
-	AWSRegion string `yaml:"aws_region"`
+	// AWS signs requests with SigV4 for Amazon OpenSearch Service.
+	AWS *AWSSigning `yaml:"aws"`
+	// Gzip compresses request bodies (default true).
+	Gzip *bool `yaml:"gzip"`
+	// MaxBulkBytes bounds one _bulk body (default 5MiB).
+	MaxBulkBytes ByteSize `yaml:"max_bulk_bytes"`
+	// TLS configures https:// URLs.
+	TLS *ClientTLSConfig `yaml:"tls"`
+	// Timeout bounds one request (default 30s).
+	Timeout Duration `yaml:"timeout"`
+}
+
+// AWSSigning signs requests with AWS SigV4, with credentials from the
+// environment, the shared files, or the instance/task role.
+type AWSSigning struct {
+	Region string `yaml:"region"`
+	// Service is es (Amazon OpenSearch Service, default) or aoss
+	// (OpenSearch Serverless).
+	Service string `yaml:"service"`
 }
 
 // CloudWatchSink puts events into CloudWatch Logs. Not built yet.
@@ -157,9 +238,9 @@ func sinkTypes() []unionType {
 	return []unionType{
 		{SinkSyslog, true},
 		{SinkFile, true},
-		{SinkSlack, false},
-		{SinkHTTP, false},
-		{SinkElasticsearch, false},
+		{SinkSlack, true},
+		{SinkHTTP, true},
+		{SinkElasticsearch, true},
 		{SinkCloudWatch, false},
 		{SinkStore, false},
 	}
@@ -196,11 +277,12 @@ func (s *Sink) choose(typ string) (reflect.Value, bool) {
 	case SinkFile:
 		s.File = newFileSink()
 	case SinkSlack:
-		s.Slack = &SlackSink{}
+		s.Slack = &SlackSink{Window: DefaultSlackWindow, GroupBy: DefaultSlackGroupBy, MaxLines: 20, MaxLineLength: 300, Timeout: Duration(10 * time.Second)}
 	case SinkHTTP:
+		// Zero values take the sink's defaults, or the preset's.
 		s.HTTP = &HTTPSink{}
 	case SinkElasticsearch:
-		s.Elasticsearch = &ElasticsearchSink{}
+		s.Elasticsearch = &ElasticsearchSink{Index: "sluice-%Y.%m.%d", MaxBulkBytes: 5 * MiB, Timeout: Duration(30 * time.Second)}
 	case SinkCloudWatch:
 		s.CloudWatch = &CloudWatchSink{}
 	case SinkStore:
@@ -220,6 +302,12 @@ func (s *Sink) Validate() error {
 			return s.Syslog.Validate()
 		case s.File != nil:
 			return s.File.Validate()
+		case s.Slack != nil:
+			return s.Slack.Validate()
+		case s.HTTP != nil:
+			return s.HTTP.Validate()
+		case s.Elasticsearch != nil:
+			return s.Elasticsearch.Validate()
 		}
 		return &Error{Err: fmt.Errorf("cannot use a %s sink without its settings", s.Type)}
 	})
@@ -284,25 +372,8 @@ func (t *ClientTLSConfig) Validate() error {
 	return p.err()
 }
 
-// Validate checks the path template and format.
-func (f *FileSink) Validate() error {
-	var p problems
-	if f.Path == "" {
-		p.add("path", "cannot write files without a path: set a template, e.g. ./archive/{group}/{date}.ndjson")
-	} else {
-		rest := f.Path
-		for _, ph := range []string{"{group}", "{stream}", "{app}", "{host}", "{date}"} {
-			rest = strings.ReplaceAll(rest, ph, "")
-		}
-		if strings.ContainsAny(rest, "{}") {
-			p.add("path", "cannot use path template %q: it has an unknown placeholder; known are {group} {stream} {app} {host} {date}", f.Path)
-		}
-	}
-	if f.Format != "ndjson" {
-		p.add("format", "cannot write format %q: use ndjson", f.Format)
-	}
-	if f.MaxOpenFiles < 1 {
-		p.add("max_open_files", "cannot keep %d files open: use at least 1 (default 64)", f.MaxOpenFiles)
-	}
-	return p.err()
-}
+// Slack sink defaults.
+const (
+	DefaultSlackWindow  = Duration(10 * time.Second)
+	DefaultSlackGroupBy = "{severity} {host} {app} {proc}"
+)

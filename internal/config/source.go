@@ -83,6 +83,10 @@ type LogplexSource struct {
 	QueryParams []string `yaml:"query_params"`
 	// FieldParams are packed into one "fields" SD-PARAM.
 	FieldParams []string `yaml:"field_params"`
+	// Rules filter and transform events before they are written to the
+	// log: dropped lines never cost disk (same transforms as
+	// subscriptions).
+	Rules []Transform `yaml:"rules"`
 }
 
 // Logplex source defaults.
@@ -131,6 +135,10 @@ type SyslogSource struct {
 	// Severity says when to recover the severity from the text: auto
 	// (default), always or never.
 	Severity string `yaml:"severity"`
+	// Rules filter and transform events before they are written to the
+	// log: dropped lines never cost disk (same transforms as
+	// subscriptions).
+	Rules []Transform `yaml:"rules"`
 }
 
 // FirehoseSource receives Kinesis Data Firehose HTTP endpoint deliveries of
@@ -150,6 +158,10 @@ type FirehoseSource struct {
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
 	// Severity: auto (default), always or never.
 	Severity string `yaml:"severity"`
+	// Rules filter and transform events before they are written to the
+	// log: dropped lines never cost disk (same transforms as
+	// subscriptions).
+	Rules []Transform `yaml:"rules"`
 }
 
 // CloudWatchSource receives Lambda-style {"awslogs":{"data":…}} events, as
@@ -165,6 +177,10 @@ type CloudWatchSource struct {
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
 	// Severity: auto (default), always or never.
 	Severity string `yaml:"severity"`
+	// Rules filter and transform events before they are written to the
+	// log: dropped lines never cost disk (same transforms as
+	// subscriptions).
+	Rules []Transform `yaml:"rules"`
 }
 
 // CWLogsAPISource answers a subset of the CloudWatch Logs JSON API. Not
@@ -186,6 +202,10 @@ type IngestSource struct {
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
 	// Severity: auto (default), always or never.
 	Severity string `yaml:"severity"`
+	// Rules filter and transform events before they are written to the
+	// log: dropped lines never cost disk (same transforms as
+	// subscriptions).
+	Rules []Transform `yaml:"rules"`
 }
 
 // Defaults of the other sources.
@@ -216,6 +236,23 @@ func newCloudWatchSource() *CloudWatchSource {
 
 func newIngestSource() *IngestSource {
 	return &IngestSource{Path: DefaultIngestPath, MaxBodyBytes: DefaultIngestMaxBodyBytes, Severity: "auto"}
+}
+
+// TransformRules returns the source's rules.
+func (s *Source) TransformRules() []Transform {
+	switch {
+	case s.Logplex != nil:
+		return s.Logplex.Rules
+	case s.Syslog != nil:
+		return s.Syslog.Rules
+	case s.Firehose != nil:
+		return s.Firehose.Rules
+	case s.CloudWatch != nil:
+		return s.CloudWatch.Rules
+	case s.Ingest != nil:
+		return s.Ingest.Rules
+	}
+	return nil
 }
 
 // sourceTypes lists the source types; built says which are built.
@@ -315,20 +352,29 @@ func (s *Source) choose(typ string) (reflect.Value, bool) {
 // it refers to (its auth, its HTTP path).
 func (s *Source) Validate() error {
 	return validateUnion(s, func() error {
-		switch {
-		case s.Logplex != nil:
-			return s.Logplex.Validate()
-		case s.Syslog != nil:
-			return s.Syslog.Validate()
-		case s.Firehose != nil:
-			return s.Firehose.Validate()
-		case s.CloudWatch != nil:
-			return s.CloudWatch.Validate()
-		case s.Ingest != nil:
-			return s.Ingest.Validate()
+		var p problems
+		for i := range s.TransformRules() {
+			p.addAll(fmt.Sprintf("rules[%d]", i), s.TransformRules()[i].Validate())
 		}
-		return &Error{Err: fmt.Errorf("cannot use a %s source without its settings", s.Type)}
+		p.addAll("", s.validateVariant())
+		return p.err()
 	})
+}
+
+func (s *Source) validateVariant() error {
+	switch {
+	case s.Logplex != nil:
+		return s.Logplex.Validate()
+	case s.Syslog != nil:
+		return s.Syslog.Validate()
+	case s.Firehose != nil:
+		return s.Firehose.Validate()
+	case s.CloudWatch != nil:
+		return s.CloudWatch.Validate()
+	case s.Ingest != nil:
+		return s.Ingest.Validate()
+	}
+	return &Error{Err: fmt.Errorf("cannot use a %s source without its settings", s.Type)}
 }
 
 // validateUnion checks a union's type, then its variant with validate.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -22,6 +23,9 @@ type Subscription struct {
 	// Pattern is a CloudWatch Logs filter pattern the event's message must
 	// match, e.g. "-DEBUG" or `{ $.level = "error" }`.
 	Pattern string `yaml:"pattern"`
+	// Transforms change, drop, sample, de-duplicate, throttle or redact
+	// events after where and pattern, in order.
+	Transforms []Transform `yaml:"transforms"`
 	// Batch bounds one write to the sink.
 	Batch BatchConfig `yaml:"batch"`
 	// Retry bounds the backoff between attempts of a failing batch.
@@ -72,11 +76,15 @@ func newSubscription(sink string) Subscription {
 	return s
 }
 
-// Validate checks the subscription on its own; Config.Validate checks that
-// its sink exists and its name is unique. Where and Pattern are kept as
-// written: their languages are checked when the router compiles them.
+// Validate checks the subscription on its own — its where rule, pattern and
+// transforms compile —; Config.Validate checks that its sink exists and its
+// name is unique.
 func (s *Subscription) Validate() error {
 	var p problems
+	s.compileRules(&p)
+	for i := range s.Transforms {
+		p.addAll(fmt.Sprintf("transforms[%d]", i), s.Transforms[i].Validate())
+	}
 	if s.Sink == "" {
 		p.add("sink", "cannot subscribe without a sink: set sink to the name of one of the sinks")
 	}

@@ -77,6 +77,8 @@ func TestFullFile(t *testing.T) {
 			"archive": {Type: SinkFile, File: &FileSink{
 				Path:         "/var/log/sluice/{group}/{app}/{stream}-{host}-{date}.ndjson",
 				Format:       "ndjson",
+				Sync:         "batch",
+				SyncInterval: Duration(time.Second),
 				NoSync:       true,
 				MaxOpenFiles: 16,
 			}},
@@ -273,7 +275,7 @@ func TestDefault(t *testing.T) {
 		MaxMessageBytes: 64 * KiB, MaxConnections: 1024, IdleTimeout: Duration(5 * time.Minute),
 		Group: "host", Stream: "app", Severity: "auto",
 	}}
-	want.Sinks["events"] = Sink{Type: SinkFile, File: &FileSink{Path: "sluice-data/events/{group}/{date}.ndjson", Format: "ndjson", MaxOpenFiles: 64}}
+	want.Sinks["events"] = Sink{Type: SinkFile, File: &FileSink{Path: "sluice-data/events/{group}/{date}.ndjson", Format: "ndjson", Sync: "batch", SyncInterval: Duration(time.Second), MaxOpenFiles: 64}}
 	want.Subscriptions = []Subscription{newSubscription("events")}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("Default (-want +got):\n%s", diff)

@@ -32,9 +32,7 @@ import (
 	"github.com/sluicelog/sluice/internal/parse/severity"
 	"github.com/sluicelog/sluice/internal/pipeline"
 	"github.com/sluicelog/sluice/internal/sink"
-	"github.com/sluicelog/sluice/internal/sink/file"
 	"github.com/sluicelog/sluice/internal/sink/sinkhelper"
-	sinksyslog "github.com/sluicelog/sluice/internal/sink/syslog"
 	cwsource "github.com/sluicelog/sluice/internal/source/cloudwatch"
 	"github.com/sluicelog/sluice/internal/source/firehose"
 	"github.com/sluicelog/sluice/internal/source/ingest"
@@ -151,6 +149,10 @@ func noLimit(d config.Duration) time.Duration {
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 func (s *Server) addSource(name string, src config.Source) error {
+	ing, err := s.sourceIngester(name, src)
+	if err != nil {
+		return err
+	}
 	switch src.Type {
 	case config.SourceLogplex:
 		c := src.Logplex
@@ -181,7 +183,7 @@ func (s *Server) addSource(name string, src config.Source) error {
 		if c.Auth != "" {
 			lc.Users = basicUsers(s.cfg.Auth[c.Auth])
 		}
-		h, err := logplex.New(lc, s.pipe, s.reg, s.logger.With("source", name))
+		h, err := logplex.New(lc, ing, s.reg, s.logger.With("source", name))
 		if err != nil {
 			return err
 		}
@@ -210,7 +212,7 @@ func (s *Server) addSource(name string, src config.Source) error {
 				return err
 			}
 		}
-		src, err := syslogsource.New(sc, s.pipe, s.reg, s.logger.With("source", name))
+		src, err := syslogsource.New(sc, ing, s.reg, s.logger.With("source", name))
 		if err != nil {
 			return err
 		}
@@ -232,7 +234,7 @@ func (s *Server) addSource(name string, src config.Source) error {
 			set = s.authSet(c.Auth)
 		}
 		h, err := firehose.New(firehose.Config{Path: c.Path, Auth: set, Region: c.Region, MaxBodyBytes: int64(c.MaxBodyBytes),
-			Enricher: parse.Enricher{Severity: mode}}, s.pipe, s.reg, s.logger.With("source", name))
+			Enricher: parse.Enricher{Severity: mode}}, ing, s.reg, s.logger.With("source", name))
 		if err != nil {
 			return err
 		}
@@ -246,7 +248,7 @@ func (s *Server) addSource(name string, src config.Source) error {
 			return err
 		}
 		h, err := cwsource.New(cwsource.Config{Path: c.Path, Auth: s.authSet(c.Auth), Region: c.Region, MaxBodyBytes: int64(c.MaxBodyBytes),
-			Enricher: parse.Enricher{Severity: mode}}, s.pipe, s.reg, s.logger.With("source", name))
+			Enricher: parse.Enricher{Severity: mode}}, ing, s.reg, s.logger.With("source", name))
 		if err != nil {
 			return err
 		}
@@ -260,7 +262,7 @@ func (s *Server) addSource(name string, src config.Source) error {
 			return err
 		}
 		h, err := ingest.New(ingest.Config{Path: c.Path, Auth: s.authSet(c.Auth), MaxBodyBytes: int64(c.MaxBodyBytes),
-			Enricher: parse.Enricher{Severity: mode}}, s.pipe, s.reg, s.logger.With("source", name))
+			Enricher: parse.Enricher{Severity: mode}}, ing, s.reg, s.logger.With("source", name))
 		if err != nil {
 			return err
 		}
@@ -332,44 +334,19 @@ func parsePrefixes(list []string) ([]netip.Prefix, error) {
 }
 
 func (s *Server) addSubscription(sub config.Subscription, sk config.Sink, metrics *sinkhelper.Metrics, dead sinkhelper.DeadLetter) error {
-	if sub.Where != "" || sub.Pattern != "" {
-		return errors.New("where and pattern filters are not built yet in this version of sluice; remove them to deliver everything")
+	out, workers, err := s.newSink(sub.Sink, sk)
+	if err != nil {
+		return err
 	}
-	var out sink.Sink
-	workers := 1
-	switch sk.Type {
-	case config.SinkSyslog:
-		c := sk.Syslog
-		sc := sinksyslog.Config{
-			Address:        c.Address,
-			Connections:    c.Connections,
-			Format:         sinksyslog.Format(c.Format),
-			ConnectTimeout: c.ConnectTimeout.Std(),
-			WriteTimeout:   c.WriteTimeout.Std(),
-		}
-		if sc.Format == sinksyslog.FormatLogISS {
-			// log-iss writes the drain URL's query parameters as the
-			// element the Logplex source records them under.
-			sc.MetadataID = s.metadataID()
-		}
-		if c.TLS != nil {
-			sc.CAFile, sc.CertFile, sc.KeyFile = c.TLS.CAFile, c.TLS.CertFile, c.TLS.KeyFile
-			sc.ServerName, sc.InsecureSkipVerify = c.TLS.ServerName, c.TLS.InsecureSkipVerify
-		}
-		ss, err := sinksyslog.New(sc, s.logger.With("sink", sub.Sink))
-		if err != nil {
-			return err
-		}
-		out = ss
-	case config.SinkFile:
-		c := sk.File
-		fs, err := file.New(file.Config{Path: c.Path, NoSync: c.NoSync, MaxOpenFiles: c.MaxOpenFiles})
-		if err != nil {
-			return err
-		}
-		out = fs
-	default:
-		return fmt.Errorf("sink type %q is not built yet in this version of sluice", sk.Type)
+	rt, err := s.subscriptionRoute(sub)
+	if err != nil {
+		out.Close()
+		return err
+	}
+	maxAge := sub.Batch.MaxAge.Std()
+	if sk.Type == config.SinkSlack {
+		// One batch is one digest window.
+		maxAge = sk.Slack.Window.Std()
 	}
 	known := false
 	for _, c := range s.log.Stats().Cursors {
@@ -397,10 +374,11 @@ func (s *Server) addSubscription(sub config.Subscription, sk config.Sink, metric
 		Name:         sub.Name,
 		MaxEvents:    sub.Batch.MaxEvents,
 		MaxBytes:     int(sub.Batch.MaxBytes),
-		MaxAge:       sub.Batch.MaxAge.Std(),
+		MaxAge:       maxAge,
 		RetryInitial: sub.Retry.Initial.Std(),
 		RetryMax:     sub.Retry.Max.Std(),
 		Workers:      workers,
+		Route:        rt,
 		DeadLetter:   dead,
 		Metrics:      metrics,
 		Logger:       s.logger.With("subscription", sub.Name),

@@ -22,8 +22,10 @@ import (
 //   - any other error is retryable: the helper calls Connect again after a
 //     backoff and retries the batch.
 //
-// Write is called by one goroutine at a time per sink instance; events and
-// their strings are valid only during the call.
+// Write is called by one goroutine at a time per sink instance, unless the
+// subscription runs several workers (the server does so only for sinks
+// whose Write is safe for concurrent use, such as http);
+// events and their strings are valid only during the call.
 type Sink interface {
 	Connect(ctx context.Context) error
 	Write(ctx context.Context, batch []event.Event) error

@@ -330,8 +330,10 @@ func (r *runner) deliver(ctx context.Context, b *batch) {
 			return
 		}
 		var items *sink.ItemsError
+		itemsRetryAfter := time.Duration(0)
 		if errors.As(err, &items) && len(items.Failed) > 0 {
-			retry, ok := r.splitItems(ctx, events, items)
+			retry, ra, ok := r.splitItems(ctx, events, items)
+			itemsRetryAfter = ra
 			if !ok {
 				return
 			}
@@ -359,6 +361,7 @@ func (r *runner) deliver(ctx context.Context, b *batch) {
 		if errors.As(err, &ra) && ra.RetryAfter() > delay {
 			delay = ra.RetryAfter()
 		}
+		delay = max(delay, itemsRetryAfter)
 		r.cfg.Logger.Warn("cannot deliver batch; will retry",
 			"subscription", r.cfg.Name, "events", len(events), "attempt", attempt, "retry_in", delay.String(), "err", err)
 		if !r.sleep(delay) {
@@ -371,9 +374,11 @@ func (r *runner) deliver(ctx context.Context, b *batch) {
 
 // splitItems handles a batch delivered in part (ItemsError): it counts what
 // was delivered, dead-letters what failed for good (grouped by reason) and
-// returns the events to retry. It reports false when dead letters could not
-// be written before Run stopped.
-func (r *runner) splitItems(ctx context.Context, events []event.Event, items *sink.ItemsError) ([]event.Event, bool) {
+// returns the events to retry, with the longest Retry-After of their errors.
+// It reports false when dead letters could not be written before Run
+// stopped.
+func (r *runner) splitItems(ctx context.Context, events []event.Event, items *sink.ItemsError) ([]event.Event, time.Duration, bool) {
+	var retryAfter time.Duration
 	failed := make(map[int]bool, len(items.Failed))
 	var retry []event.Event
 	var reasons []string
@@ -394,14 +399,18 @@ func (r *runner) splitItems(ctx context.Context, events []event.Event, items *si
 			continue
 		}
 		retry = append(retry, events[f.Index])
+		var ra RetryAfterError
+		if errors.As(f.Err, &ra) {
+			retryAfter = max(retryAfter, ra.RetryAfter())
+		}
 	}
 	r.cfg.Metrics.delivered(r.cfg.Name, len(events)-len(failed))
 	for _, reason := range reasons {
 		if !r.deadLetter(ctx, permanent[reason], errs[reason]) {
-			return nil, false
+			return nil, 0, false
 		}
 	}
-	return retry, true
+	return retry, retryAfter, true
 }
 
 func (r *runner) isStopping() bool {

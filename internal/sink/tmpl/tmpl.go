@@ -218,7 +218,11 @@ func appendTime(dst []byte, t time.Time, spec byte) []byte {
 	return dst
 }
 
+// appendInt appends v zero-padded to width digits; a negative v (a year
+// before 1 AD from a bad timestamp) is written as 0 so that it cannot add
+// a "-" or break a path into more elements.
 func appendInt(dst []byte, v, width int) []byte {
+	v = max(v, 0)
 	var b [8]byte
 	i := len(b)
 	for v > 0 || i > len(b)-width {

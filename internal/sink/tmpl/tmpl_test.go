@@ -33,6 +33,16 @@ func TestExecute(t *testing.T) {
 	f("{host}{stream}", "hosts")
 }
 
+func TestExecuteOddYears(t *testing.T) {
+	tp := MustParse("%Y/%m")
+	for _, y := range []int{-22, -1, 0, 12345} {
+		got := string(tp.Execute(nil, &event.Event{Time: time.Date(y, 5, 1, 0, 0, 0, 0, time.UTC)}))
+		if strings.Count(got, "/") != 1 || strings.Contains(got, "-") || strings.Contains(got, ".") {
+			t.Errorf("year %d: %q", y, got)
+		}
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	f := func(text, want string) {
 		t.Helper()

@@ -1,0 +1,79 @@
+package pipeline
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluicelog/sluice/internal/event"
+)
+
+// Rules filter and transform events before they reach the log (a source's
+// rules, a *route.Chain): Process changes e in place and reports whether to
+// keep it; Next and Flush hand over summary events of stateful transforms
+// (dedupe) once they are due.
+type Rules interface {
+	Process(e *event.Event, now time.Time) bool
+	Next() time.Time
+	Flush(now time.Time, emit func(*event.Event))
+}
+
+// RulesIngester applies a source's rules to every batch before passing what
+// is kept on, so that dropped lines never cost disk. Summary events due are
+// added to the next batch that arrives.
+type RulesIngester struct {
+	next    Ingester
+	dropped prometheus.Counter
+
+	// mu serialises the rules, whose state (samples, dedupe windows) is
+	// shared by every request of the source.
+	mu    sync.Mutex
+	rules Rules
+}
+
+// NewRulesIngester returns an Ingester applying rules before next; dropped
+// (may be nil) counts the events the rules drop.
+func NewRulesIngester(next Ingester, rules Rules, dropped prometheus.Counter) *RulesIngester {
+	return &RulesIngester{next: next, rules: rules, dropped: dropped}
+}
+
+// Ingest applies the rules to events (in place) and ingests those kept.
+// The sender is answered as if every event had been kept: a line dropped
+// by a rule was accepted.
+//
+// The events kept are passed on in a slice of the ingester's own, so that
+// the caller's slice keeps its length and order (sources retry a batch the
+// log refused as full); the events themselves are changed in place.
+func (r *RulesIngester) Ingest(ctx context.Context, events []event.Event) error {
+	now := time.Now()
+	bp := keptPool.Get().(*[]event.Event)
+	defer func() {
+		clear(*bp)
+		*bp = (*bp)[:0]
+		keptPool.Put(bp)
+	}()
+	kept := (*bp)[:0]
+	r.mu.Lock()
+	for i := range events {
+		if r.rules.Process(&events[i], now) {
+			kept = append(kept, events[i])
+		}
+	}
+	dropped := len(events) - len(kept)
+	if next := r.rules.Next(); !next.IsZero() && !now.Before(next) {
+		r.rules.Flush(now, func(e *event.Event) { kept = append(kept, e.Clone()) })
+	}
+	r.mu.Unlock()
+	*bp = kept
+	if dropped > 0 && r.dropped != nil {
+		r.dropped.Add(float64(dropped))
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return r.next.Ingest(ctx, kept)
+}
+
+var keptPool = sync.Pool{New: func() any { return new([]event.Event) }}
