@@ -26,7 +26,7 @@ import (
 // At most MaxKeys keys are remembered; a key evicted with events dropped
 // still gets its summary when its window ends.
 type Dedupe struct {
-	// Key is a template; default DefaultDedupeKey.
+	// Key is a template as Set's Value; default DefaultDedupeKey.
 	Key string
 	// Window defaults to DefaultWindow (one minute).
 	Window time.Duration

@@ -155,7 +155,8 @@ func (t *parseTransform) Errors() uint64 { return t.errors.Load() }
 // JSON; nil deletes the field (and empties an attribute).
 type Set struct {
 	Field string
-	// Value is a template (internal/sink/tmpl), e.g. "{app}-{fields.region}".
+	// Value is a template: the placeholders of internal/sink/tmpl ({app},
+	// {fields.KEY}, %Y, ...) and {message}, e.g. "{app}-{fields.region}".
 	Value string
 	// Expr is an expr-lang expression over the event, e.g. `upper(app)`.
 	Expr string

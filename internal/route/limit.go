@@ -14,8 +14,8 @@ import (
 type Sample struct {
 	// Rate is N in "keep 1 in N"; 1 keeps everything.
 	Rate int
-	// Key is a template (e.g. "{app} {proc}"); empty means one count for
-	// all events.
+	// Key is a template as Set's Value (e.g. "{app} {proc}"); empty means
+	// one count for all events.
 	Key string
 }
 
@@ -77,7 +77,8 @@ type Throttle struct {
 	Limit int
 	// Window defaults to one minute.
 	Window time.Duration
-	// Key is a template; empty means one limit for all events.
+	// Key is a template as Set's Value; empty means one limit for all
+	// events.
 	Key string
 }
 
