@@ -82,6 +82,8 @@ func TestSet(t *testing.T) {
 		`{"severity":6,"severity_name":"info","host":"host","app":"app","proc":"web.1","message":"Completed 500 Internal Server Error in 30012ms","fields":{"status":500}}`)
 	f(Set{Field: "message", Value: "[{fields.status}] {proc}"},
 		`{"severity":6,"severity_name":"info","host":"host","app":"app","proc":"web.1","message":"[500] web.1","fields":{"status":500,"region":"eu"}}`)
+	f(Set{Field: "message", Value: "{message} [{proc} {fields.region}]"},
+		`{"severity":6,"severity_name":"info","host":"host","app":"app","proc":"web.1","message":"Completed 500 Internal Server Error in 30012ms [web.1 eu]","fields":{"status":500,"region":"eu"}}`)
 	f(Set{Field: "severity", Expr: `fields.status >= 500 ? "error" : "info"`},
 		`{"severity":3,"severity_name":"error","severity_source":"field","host":"host","app":"app","proc":"web.1","message":"Completed 500 Internal Server Error in 30012ms","fields":{"status":500,"region":"eu"}}`)
 	f(Set{Field: "severity", Value: "4"},
@@ -226,7 +228,8 @@ func TestNewErrors(t *testing.T) {
 	f(Spec{Set: &Set{Field: "x", Value: "a", Expr: "b"}}, "cannot build set transform: set exactly one of value (a template) and expr (an expression)")
 	f(Spec{Set: &Set{Value: "a"}}, "cannot build set transform: field name is empty; write a top-level name (message, host, app, proc, msgid, group, stream, severity) or a field key")
 	f(Spec{Set: &Set{Field: "fields.", Value: "a"}}, `cannot build set transform: field name "fields." has no key after "fields."`)
-	f(Spec{Set: &Set{Field: "x", Value: "{application}"}}, `cannot build set transform: cannot parse template "{application}": unknown placeholder {application}; known are {group} {stream} {app} {host} {proc} {msgid} {source} {severity} {facility} {id} {date} and {fields.KEY}`)
+	f(Spec{Set: &Set{Field: "x", Value: "{application}"}}, `cannot build set transform: cannot parse template "{application}": unknown placeholder {application}; known are {group} {stream} {app} {host} {proc} {msgid} {source} {severity} {facility} {id} {date} and {fields.KEY}, and {message}`)
+	f(Spec{Set: &Set{Field: "x", Value: "{message} {apps}"}}, `cannot build set transform: in template "{message} {apps}": cannot parse template " {apps}": unknown placeholder {apps}; known are {group} {stream} {app} {host} {proc} {msgid} {source} {severity} {facility} {id} {date} and {fields.KEY}, and {message}`)
 	f(Spec{Set: &Set{Field: "x", Expr: "upper(ap)"}}, "cannot build set transform: cannot compile rule: line 1, column 7: unknown name ap (did you mean app?)")
 	f(Spec{Set: &Set{Field: "severity", Value: "loud"}}, `cannot build set transform: value "loud" is not a severity; use a name (error, warning, ...) or a number 0-7`)
 	f(Spec{Rename: &Rename{From: "a", To: "fields.a"}}, "cannot build rename transform: from and to are both fields.a")

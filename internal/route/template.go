@@ -23,6 +23,9 @@ func parseTemplate(text string) (*template, error) {
 	for _, piece := range strings.Split(text, "{message}") {
 		p, err := tmpl.Parse(piece)
 		if err != nil {
+			if strings.Contains(err.Error(), "unknown placeholder") {
+				err = fmt.Errorf("%w, and {message}", err)
+			}
 			if piece != text {
 				// The error names the piece; name the template too.
 				return nil, fmt.Errorf("in template %q: %w", text, err)

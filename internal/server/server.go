@@ -381,7 +381,7 @@ func (s *Server) addSubscription(sub config.Subscription, sk config.Sink, metric
 		Route:        rt,
 		DeadLetter:   dead,
 		Metrics:      metrics,
-		Logger:       s.logger.With("subscription", sub.Name),
+		Logger:       s.logger, // sinkhelper names the subscription in each record
 	}})
 	return nil
 }

@@ -185,6 +185,9 @@ type runner struct {
 
 	mu        sync.Mutex
 	connected bool
+	// pausedUntil is when the destination asked (Retry-After) to be left
+	// alone until: no worker writes before then.
+	pausedUntil time.Time
 	inflight  []uint64        // lastSeq of batches handed to workers, in order
 	done      map[uint64]bool // lastSeq of finished batches not yet acked
 }
@@ -356,12 +359,16 @@ func (r *runner) deliver(ctx context.Context, b *batch) {
 		}
 		r.cfg.Metrics.retried(r.cfg.Name, len(events))
 		r.markDisconnected()
-		delay := jitter(wait)
+		retryAfter := itemsRetryAfter
 		var ra RetryAfterError
-		if errors.As(err, &ra) && ra.RetryAfter() > delay {
-			delay = ra.RetryAfter()
+		if errors.As(err, &ra) {
+			retryAfter = max(retryAfter, ra.RetryAfter())
 		}
-		delay = max(delay, itemsRetryAfter)
+		if retryAfter > 0 {
+			// The destination asked for a pause: every worker keeps it.
+			r.pause(retryAfter)
+		}
+		delay := max(jitter(wait), retryAfter)
 		r.cfg.Logger.Warn("cannot deliver batch; will retry",
 			"subscription", r.cfg.Name, "events", len(events), "attempt", attempt, "retry_in", delay.String(), "err", err)
 		if !r.sleep(delay) {
@@ -433,10 +440,24 @@ func (r *runner) sleep(d time.Duration) bool {
 	}
 }
 
+// pause makes every worker wait d before its next write.
+func (r *runner) pause(d time.Duration) {
+	until := time.Now().Add(d)
+	r.mu.Lock()
+	if until.After(r.pausedUntil) {
+		r.pausedUntil = until
+	}
+	r.mu.Unlock()
+}
+
 func (r *runner) write(ctx context.Context, events []event.Event) error {
 	r.mu.Lock()
 	connected := r.connected
+	paused := time.Until(r.pausedUntil)
 	r.mu.Unlock()
+	if paused > 0 && !r.sleep(paused) {
+		return context.Canceled
+	}
 	if !connected {
 		if err := r.sink.Connect(ctx); err != nil {
 			return fmt.Errorf("cannot connect: %w", err)

@@ -517,3 +517,45 @@ func TestRouteSummaryWithoutFurtherInput(t *testing.T) {
 		t.Fatalf("delivered %s", got)
 	}
 }
+
+type retryAfterErr struct{ d time.Duration }
+
+func (e retryAfterErr) Error() string              { return "429 Too Many Requests" }
+func (e retryAfterErr) RetryAfter() time.Duration { return e.d }
+
+// timedSink answers its first write with a Retry-After and records when
+// every write started.
+type timedSink struct {
+	mu     sync.Mutex
+	starts []time.Time
+}
+
+func (s *timedSink) Connect(context.Context) error { return nil }
+func (s *timedSink) Close() error                  { return nil }
+func (s *timedSink) Write(_ context.Context, batch []event.Event) error {
+	s.mu.Lock()
+	s.starts = append(s.starts, time.Now())
+	first := len(s.starts) == 1
+	s.mu.Unlock()
+	if first {
+		return retryAfterErr{300 * time.Millisecond}
+	}
+	return nil
+}
+
+// TestRetryAfterPausesEveryWorker: a destination's Retry-After holds back
+// the other batches in flight too, not only the one it answered.
+func TestRetryAfterPausesEveryWorker(t *testing.T) {
+	_, cur := openLog(t, 40)
+	s := &timedSink{}
+	runUntil(t, cur, s, Config{Name: "sub", MaxEvents: 5, MaxAge: time.Millisecond, Workers: 4, RetryInitial: time.Millisecond},
+		func() bool { return cur.Acked() == 40 })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	first := s.starts[0]
+	for i, at := range s.starts[1:] {
+		if d := at.Sub(first); d > 5*time.Millisecond && d < 290*time.Millisecond {
+			t.Errorf("write %d started %s after the 429 asked for 300ms", i+1, d)
+		}
+	}
+}
