@@ -188,8 +188,8 @@ type runner struct {
 	// pausedUntil is when the destination asked (Retry-After) to be left
 	// alone until: no worker writes before then.
 	pausedUntil time.Time
-	inflight  []uint64        // lastSeq of batches handed to workers, in order
-	done      map[uint64]bool // lastSeq of finished batches not yet acked
+	inflight    []uint64        // lastSeq of batches handed to workers, in order
+	done        map[uint64]bool // lastSeq of finished batches not yet acked
 }
 
 // read fills batches from the cursor and hands them to the workers.

@@ -520,7 +520,7 @@ func TestRouteSummaryWithoutFurtherInput(t *testing.T) {
 
 type retryAfterErr struct{ d time.Duration }
 
-func (e retryAfterErr) Error() string              { return "429 Too Many Requests" }
+func (e retryAfterErr) Error() string             { return "429 Too Many Requests" }
 func (e retryAfterErr) RetryAfter() time.Duration { return e.d }
 
 // timedSink answers its first write with a Retry-After and records when
