@@ -29,8 +29,8 @@
 //     array or null as its raw JSON text; nil when there is no such field.
 //   - has("k"): whether the event has a field named k.
 //
-// These names are reserved: a `let` variable of the same name is not
-// supported. The rest of expr-lang works as usual: contains, startsWith,
+// These names are reserved: `let` cannot declare a variable of the same
+// name. The rest of expr-lang works as usual: contains, startsWith,
 // endsWith, matches, in, lower, upper, len, now(), duration(), ...
 //
 // A rule that fails at run time (e.g. `fields["n"] + 1 > 2` where n is

@@ -149,6 +149,10 @@ func (p *patcher) Visit(node *ast.Node) {
 		}
 	case *ast.BinaryNode:
 		p.binary(node, n)
+	case *ast.VariableDeclaratorNode:
+		if slices.Contains(ruleNames(), n.Name) && p.err == nil {
+			p.err = nodeError(n, "cannot use "+n.Name+" as a variable name: it is a name of the event (or a severity); choose another")
+		}
 	case *ast.CallNode:
 		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "has" && len(n.Arguments) == 1 {
 			if key, ok := n.Arguments[0].(*ast.StringNode); ok {

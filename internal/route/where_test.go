@@ -164,6 +164,7 @@ func TestCompileWhereErrors(t *testing.T) {
 	f(`$env.host == "x"`, "cannot compile rule: line 1, column 1: $env is not available in sluice rules; use the names directly")
 	f("app == \"web\" &&\n  sevrity > 1", "cannot compile rule: line 2, column 3: unknown name sevrity (did you mean severity?)")
 	f(``, "cannot compile rule: line 1, column 1: unexpected token EOF")
+	f(`let app = "web"; app == "web"`, "cannot compile rule: line 1, column 5: cannot use app as a variable name: it is a name of the event (or a severity); choose another")
 }
 
 func TestWhereString(t *testing.T) {
