@@ -240,7 +240,21 @@ func TestDestinationDownThenBack(t *testing.T) {
 	// ... and delivers once it is back.
 	r3 := newReceiver(t, receiverOpts{addr: addr})
 	deliver(t, s, batch2)
-	checkExactlyOnce(t, r3.waitFrames(len(batch2)), batch2)
+	// Frames of the first batch written within the in-doubt window before
+	// the connections were lost may be sent again (at-least-once); only
+	// the second batch must arrive exactly once.
+	var second []received
+	waitFor(t, "the second batch at the new destination", func() bool {
+		frames, _, _, _ := r3.snapshot()
+		second = second[:0]
+		for _, f := range frames {
+			if !strings.Contains(f.msg, " a-") {
+				second = append(second, f)
+			}
+		}
+		return len(second) >= len(batch2)
+	})
+	checkExactlyOnce(t, second, batch2)
 
 	for i, r := range []*receiver{r2, r3} {
 		frames, tails, _, _ := r.snapshot()
