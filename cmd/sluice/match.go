@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/sluicelog/sluice/internal/event"
 	"github.com/sluicelog/sluice/internal/parse"
@@ -41,6 +42,13 @@ Examples:
 Flags:
 `
 
+// flagName returns the name in "-name", "--name" or "-name=value".
+func flagName(arg string) string {
+	name := strings.TrimLeft(arg, "-")
+	name, _, _ = strings.Cut(name, "=")
+	return name
+}
+
 func cmdMatch(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sluice match", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -52,9 +60,16 @@ func cmdMatch(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 	extract := fs.Bool("extract", false, "print the values the pattern extracts from each matching line (JSON)")
 	format := fs.String("format", "auto", "with -where: input format: "+formatNames())
 	sevMode := fs.String("severity", "auto", "with -where: severity recovery: auto, always, never")
-	// Flags may follow the pattern: sluice match 'ERROR' -extract.
+	// Flags may follow the pattern: sluice match 'ERROR' -extract. A
+	// pattern may start with "-" (-DEBUG): an argument that is not one of
+	// the flags is the pattern.
 	var positional []string
 	for {
+		if len(args) > 0 && strings.HasPrefix(args[0], "-") && len(args[0]) > 1 && args[0] != "--" && fs.Lookup(flagName(args[0])) == nil && flagName(args[0]) != "h" && flagName(args[0]) != "help" {
+			positional = append(positional, args[0])
+			args = args[1:]
+			continue
+		}
 		if err := fs.Parse(args); err != nil {
 			return exitError(2)
 		}
@@ -118,11 +133,17 @@ func cmdMatch(_ context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		f, err := parse.ParseFormat(*format)
 		if err != nil {
-			return fmt.Errorf("-format: %w", err)
+			fmt.Fprintf(stderr, "sluice match: -format: %v\n", err)
+			return exitError(2)
 		}
 		mode, err := severity.ParseMode(*sevMode)
 		if err != nil {
-			return fmt.Errorf("-severity: %w", err)
+			fmt.Fprintf(stderr, "sluice match: -severity: %v\n", err)
+			return exitError(2)
+		}
+		if *extract {
+			fmt.Fprintln(stderr, "sluice match: -extract works on lines, not with -where")
+			return exitError(2)
 		}
 		rd := parse.Reader{Format: f, Enricher: parse.Enricher{Severity: mode}}
 		var buf []byte

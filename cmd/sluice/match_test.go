@@ -103,3 +103,18 @@ func TestMatchWhere(t *testing.T) {
 		t.Errorf("no match: exit %d, want 1", code)
 	}
 }
+
+// TestMatchDashPattern: an exclusion pattern is not taken for a flag.
+func TestMatchDashPattern(t *testing.T) {
+	bin := sluiceBinary(t)
+	in := []byte("DEBUG cache miss\nERROR disk full\n")
+	for _, args := range [][]string{{"-DEBUG"}, {"--", "-DEBUG"}} {
+		out, errOut, code := runMatch(t, bin, in, args...)
+		if code != 0 || out != "ERROR disk full\n" {
+			t.Errorf("sluice match %q: exit %d, %q (stderr %q)", args, code, out, errOut)
+		}
+	}
+	if _, _, code := runMatch(t, bin, in, "-where", "true", "-format", "nope"); code != 2 {
+		t.Errorf("bad -format: exit %d, want 2", code)
+	}
+}

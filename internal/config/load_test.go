@@ -205,4 +205,7 @@ subscriptions:
 		"sinks.f.max_open_files:")
 	f("sinks: {k: {type: syslog, address: \"tls://h:99999\"}}", `sinks.k.address: cannot forward to "tls://h:99999": want tls://host:port with a port from 1 to 65535`)
 	f("sinks: {k: {type: syslog}}", "t.yaml:1:9: sinks.k.address: cannot forward without an address")
+	f(`sinks: {e: {type: elasticsearch, urls: ["http://127.0.0.1:9200"], index: "mine-{app}", data_stream: logs-x-default}}`,
+		"sinks.e: cannot use both index and data_stream")
+	f(`sinks: {s: {type: http, preset: sumologic, url: "https://collectors.sumologic.com/receiver/v1/http/X", encoding: ndjson}, f: {type: file, path: x}}`)
 }

@@ -282,7 +282,7 @@ func (s *Sink) choose(typ string) (reflect.Value, bool) {
 		// Zero values take the sink's defaults, or the preset's.
 		s.HTTP = &HTTPSink{}
 	case SinkElasticsearch:
-		s.Elasticsearch = &ElasticsearchSink{Index: "sluice-%Y.%m.%d", MaxBulkBytes: 5 * MiB, Timeout: Duration(30 * time.Second)}
+		s.Elasticsearch = &ElasticsearchSink{Index: defaultESIndex, MaxBulkBytes: 5 * MiB, Timeout: Duration(30 * time.Second)}
 	case SinkCloudWatch:
 		s.CloudWatch = &CloudWatchSink{}
 	case SinkStore:
@@ -371,6 +371,9 @@ func (t *ClientTLSConfig) Validate() error {
 	}
 	return p.err()
 }
+
+// defaultESIndex is the Elasticsearch sink's index template.
+const defaultESIndex = "sluice-%Y.%m.%d"
 
 // Slack sink defaults.
 const (

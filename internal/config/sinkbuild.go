@@ -111,6 +111,9 @@ func (h *HTTPSink) SinkConfig() (httpsink.Config, error) {
 		c.Method = h.Method
 	}
 	if h.Encoding != "" {
+		if h.Encoding != string(c.Encoding) && h.Template == "" {
+			c.Template = "" // the preset's line template is for its encoding
+		}
 		c.Encoding = httpsink.Encoding(h.Encoding)
 	}
 	if h.Template != "" {
@@ -151,8 +154,8 @@ func (e *ElasticsearchSink) SinkConfig() elasticsearch.Config {
 		Username: e.Username, Password: string(e.Password), APIKey: string(e.APIKey),
 		Timeout: e.Timeout.Std(), MaxBulkBytes: int(e.MaxBulkBytes),
 	}
-	if e.DataStream != "" {
-		c.Index = ""
+	if e.DataStream != "" && e.Index == defaultESIndex {
+		c.Index = "" // the default index gives way to a data stream
 	}
 	if e.AWS != nil {
 		c.AWS = &elasticsearch.AWSConfig{Region: e.AWS.Region, Service: e.AWS.Service}

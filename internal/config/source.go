@@ -353,8 +353,17 @@ func (s *Source) choose(typ string) (reflect.Value, bool) {
 func (s *Source) Validate() error {
 	return validateUnion(s, func() error {
 		var p problems
-		for i := range s.TransformRules() {
-			p.addAll(fmt.Sprintf("rules[%d]", i), s.TransformRules()[i].Validate())
+		for i, t := range s.TransformRules() {
+			path := fmt.Sprintf("rules[%d]", i)
+			switch t.Type {
+			case TransformSample, TransformDedupe, TransformThrottle:
+				// A request the log refuses (full) is retried by its
+				// sender: stateful rules would count the refused attempt
+				// and drop the retry.
+				p.add(path+".type", "cannot use %s in a source's rules: a request refused while the log is full would count as seen and its retry be dropped; use it in a subscription's transforms", t.Type)
+				continue
+			}
+			p.addAll(path, t.Validate())
 		}
 		p.addAll("", s.validateVariant())
 		return p.err()

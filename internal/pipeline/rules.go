@@ -39,13 +39,16 @@ func NewRulesIngester(next Ingester, rules Rules, dropped prometheus.Counter) *R
 	return &RulesIngester{next: next, rules: rules, dropped: dropped}
 }
 
-// Ingest applies the rules to events (in place) and ingests those kept.
+// Ingest applies the rules to copies of events and ingests those kept.
 // The sender is answered as if every event had been kept: a line dropped
 // by a rule was accepted.
 //
-// The events kept are passed on in a slice of the ingester's own, so that
-// the caller's slice keeps its length and order (sources retry a batch the
-// log refused as full); the events themselves are changed in place.
+// The caller's events are left as they were, because sources retry a
+// batch the log refused as full, and senders retry a request answered 503:
+// the rules then see the original events again. That is also why a
+// source's rules must be stateless (config refuses sample, dedupe and
+// throttle there): a refused attempt would count as seen, and the retry be
+// dropped.
 func (r *RulesIngester) Ingest(ctx context.Context, events []event.Event) error {
 	now := time.Now()
 	bp := keptPool.Get().(*[]event.Event)
@@ -57,8 +60,12 @@ func (r *RulesIngester) Ingest(ctx context.Context, events []event.Event) error 
 	kept := (*bp)[:0]
 	r.mu.Lock()
 	for i := range events {
-		if r.rules.Process(&events[i], now) {
-			kept = append(kept, events[i])
+		kept = append(kept, events[i])
+		e := &kept[len(kept)-1]
+		// Transforms change fields in place: give the copy its own.
+		e.Fields = append([]event.Field(nil), e.Fields...)
+		if !r.rules.Process(e, now) {
+			kept = kept[:len(kept)-1]
 		}
 	}
 	dropped := len(events) - len(kept)

@@ -172,6 +172,19 @@ func Run(ctx context.Context, cur Cursor, s sink.Sink, cfg Config) error {
 	err := r.read(ctx, work)
 	close(work)
 	wg.Wait()
+	if cfg.Route != nil {
+		// Summaries still pending (a dedupe window not yet over) are
+		// delivered now, within StopGrace: after a restart the count
+		// would be gone. (After a crash it is.)
+		b := newBatch()
+		cfg.Route.Flush(time.Now().Add(100*365*24*time.Hour), func(e *event.Event) {
+			b.events = append(b.events, e.Clone())
+		})
+		if len(b.events) > 0 {
+			r.deliver(wctx, b)
+		}
+		b.release()
+	}
 	return err
 }
 
@@ -329,12 +342,24 @@ func (r *runner) deliver(ctx context.Context, b *batch) {
 			r.cfg.Metrics.delivered(r.cfg.Name, len(events))
 			break
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || (r.isStopping() && errors.Is(err, context.Canceled)) {
 			return
 		}
 		var items *sink.ItemsError
 		itemsRetryAfter := time.Duration(0)
-		if errors.As(err, &items) && len(items.Failed) > 0 {
+		if errors.As(err, &items) && len(items.Failed) == 0 {
+			r.cfg.Metrics.delivered(r.cfg.Name, len(events))
+			break // nothing failed after all
+		}
+		perEvent := errors.As(err, &items)
+		if perEvent && !validItems(items, len(events)) {
+			// A sink bug: which events failed is unknown, so none is
+			// counted as delivered; the whole batch is retried.
+			r.cfg.Logger.Error("BUG: sink reported failed events by indexes outside the batch; retrying the whole batch",
+				"subscription", r.cfg.Name, "events", len(events), "err", err)
+			perEvent = false
+		}
+		if perEvent {
 			retry, ra, ok := r.splitItems(ctx, events, items)
 			itemsRetryAfter = ra
 			if !ok {
@@ -364,6 +389,11 @@ func (r *runner) deliver(ctx context.Context, b *batch) {
 		if errors.As(err, &ra) {
 			retryAfter = max(retryAfter, ra.RetryAfter())
 		}
+		if limit := 10 * r.cfg.RetryMax; retryAfter > limit {
+			r.cfg.Logger.Warn("the destination asked to wait longer than 10 × retry.max; waiting that instead",
+				"subscription", r.cfg.Name, "retry_after", retryAfter.String(), "waiting", limit.String())
+			retryAfter = limit
+		}
 		if retryAfter > 0 {
 			// The destination asked for a pause: every worker keeps it.
 			r.pause(retryAfter)
@@ -377,6 +407,19 @@ func (r *runner) deliver(ctx context.Context, b *batch) {
 		wait = min(wait*2, r.cfg.RetryMax)
 	}
 	r.finish(b.lastSeq)
+}
+
+// validItems reports whether every failed index is inside a batch of n
+// events, and none repeats.
+func validItems(items *sink.ItemsError, n int) bool {
+	seen := make(map[int]bool, len(items.Failed))
+	for _, f := range items.Failed {
+		if f.Index < 0 || f.Index >= n || seen[f.Index] {
+			return false
+		}
+		seen[f.Index] = true
+	}
+	return true
 }
 
 // splitItems handles a batch delivered in part (ItemsError): it counts what

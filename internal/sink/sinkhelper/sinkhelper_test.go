@@ -559,3 +559,65 @@ func TestRetryAfterPausesEveryWorker(t *testing.T) {
 		}
 	}
 }
+
+// badItemsSink reports an index outside the batch once, then delivers.
+type badItemsSink struct{ itemsSink }
+
+func (s *badItemsSink) Write(ctx context.Context, batch []event.Event) error {
+	s.mu.Lock()
+	first := !s.first
+	s.first = true
+	s.mu.Unlock()
+	if first {
+		return &sink.ItemsError{Failed: []sink.ItemError{{Index: len(batch) + 3, Err: errors.New("?")}}}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range batch {
+		s.got = append(s.got, e.Message)
+	}
+	return nil
+}
+
+// TestItemsErrorOutOfRangeRetriesAll: a sink naming impossible indexes
+// gets the whole batch again; nothing is counted delivered on its word.
+func TestItemsErrorOutOfRangeRetriesAll(t *testing.T) {
+	_, cur := openLog(t, 3)
+	s := &badItemsSink{}
+	runUntil(t, cur, s, Config{Name: "sub", MaxAge: time.Millisecond, RetryInitial: time.Millisecond},
+		func() bool { return cur.Acked() == 3 })
+	if got := fmt.Sprint(s.got); got != "[m0 m1 m2]" {
+		t.Fatalf("delivered %s", got)
+	}
+}
+
+// TestSummariesFlushedAtStop: a summary still pending when Run stops is
+// delivered before Run returns.
+func TestSummariesFlushedAtStop(t *testing.T) {
+	l, cur := openLog(t, 0)
+	var recs [][]byte
+	for _, m := range []string{"x", "x", "x"} {
+		e := event.Event{Message: m}
+		recs = append(recs, e.Marshal(nil))
+	}
+	l.Append(context.Background(), recs)
+	s := &scriptedSink{}
+	rt := &longSummaryRoute{summaryRoute{seen: map[string]int{}}}
+	runUntil(t, cur, s, Config{Name: "sub", MaxAge: time.Millisecond, Route: rt}, func() bool { return cur.Acked() == 3 })
+	if got := fmt.Sprint(s.delivered()); got != "[x x (repeated 2 times)]" {
+		t.Fatalf("delivered %s", got)
+	}
+}
+
+// longSummaryRoute is a summaryRoute whose window lasts an hour.
+type longSummaryRoute struct{ summaryRoute }
+
+func (r *longSummaryRoute) Process(e *event.Event, now time.Time) bool {
+	keep := r.summaryRoute.Process(e, now)
+	r.mu.Lock()
+	if !r.due.IsZero() {
+		r.due = now.Add(time.Hour)
+	}
+	r.mu.Unlock()
+	return keep
+}
