@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 const (
@@ -36,7 +37,19 @@ type cursorState struct {
 	name  string
 	acked uint64
 	open  bool
+	// durable is the acknowledged position on disk, synced is when it was
+	// written. Segments are deleted only behind durable positions.
+	durable uint64
+	synced  time.Time
 }
+
+// defaultCursorSync is how often an acknowledged position is written to
+// disk while acks keep coming (Options.CursorSync): writing (and
+// fdatasync'ing) it on every Ack made ten subscriptions' cursors compete
+// with the log's own group commit. A crash loses at most this much of a
+// cursor's progress — those events are delivered again (at-least-once) —
+// and Close writes the last position.
+const defaultCursorSync = time.Second
 
 // Cursor is a subscriber's position in the log: a durable acknowledged
 // position, persisted in Dir/cursors/<name>, and an in-memory read position.
@@ -94,6 +107,7 @@ func (l *Log) OpenCursor(name string) (*Cursor, error) {
 	isNew := st == nil
 	if isNew {
 		st = &cursorState{name: name, acked: l.oldestLocked() - 1}
+		st.durable = st.acked
 		l.cursors[name] = st
 	}
 	st.open = true
@@ -165,7 +179,7 @@ func (l *Log) loadCursors() error {
 				"file", path, "err", err)
 			acked = 0
 		}
-		l.cursors[name] = &cursorState{name: name, acked: acked}
+		l.cursors[name] = &cursorState{name: name, acked: acked, durable: acked}
 	}
 	return nil
 }
@@ -406,15 +420,40 @@ func (c *Cursor) Ack(seq uint64) error {
 	case seq > committed:
 		return fmt.Errorf("cannot ack cursor %q at %d: beyond the last committed record %d", c.st.name, seq, committed)
 	}
-	if err := l.writeCursor(c.path, seq); err != nil {
-		return fmt.Errorf("cannot ack cursor %q at %d: %w", c.st.name, seq, err)
-	}
 	l.mu.Lock()
 	c.st.acked = seq
+	every := l.opts.CursorSync
+	if every == 0 {
+		every = defaultCursorSync
+	}
+	due := every < 0 || time.Since(c.st.synced) >= every
+	l.mu.Unlock()
+	c.next = max(c.next, seq+1)
+	if !due {
+		return nil
+	}
+	if err := c.persist(); err != nil {
+		return fmt.Errorf("cannot ack cursor %q at %d: %w", c.st.name, seq, err)
+	}
+	return nil
+}
+
+// persist writes the acknowledged position to disk, then lets retention
+// delete the segments every cursor is durably past. Caller holds c.mu.
+func (c *Cursor) persist() error {
+	l := c.l
+	l.mu.Lock()
+	acked := c.st.acked
+	l.mu.Unlock()
+	if err := l.writeCursor(c.path, acked); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	c.st.durable = max(c.st.durable, acked)
+	c.st.synced = time.Now()
 	victims := l.retentionLocked()
 	l.mu.Unlock()
 	l.removeSegments(victims)
-	c.next = max(c.next, seq+1)
 	return nil
 }
 
@@ -451,11 +490,20 @@ func (c *Cursor) Close() error {
 	if c.closed {
 		return nil
 	}
+	c.l.mu.Lock()
+	dirty := c.st.acked > c.st.durable && !c.l.closed
+	c.l.mu.Unlock()
+	var err error
+	if dirty {
+		if err = c.persist(); err != nil {
+			err = fmt.Errorf("cannot close cursor %q: %w", c.st.name, err)
+		}
+	}
 	c.closed = true
 	close(c.closeCh)
 	c.l.mu.Lock()
 	c.st.open = false
 	c.l.mu.Unlock()
 	c.buf = nil
-	return nil
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Default sizes used when Options leaves them zero.
@@ -59,6 +60,12 @@ type Options struct {
 	// NoSync skips fdatasync and directory syncs. For tests only: with it,
 	// a crash of the machine loses acknowledged records.
 	NoSync bool
+	// CursorSync is how often a cursor's acknowledged position is written
+	// to disk while acks keep coming (0: every second; negative: on every
+	// Ack). A crash of the process or the machine loses at most that much
+	// progress, whose events are delivered again; Cursor.Close and
+	// Log.Close write the last position.
+	CursorSync time.Duration
 	// Logger receives recovery reports and retention events; nil discards.
 	Logger *slog.Logger
 }
@@ -289,6 +296,7 @@ func (l *Log) recover() error {
 				"cursor", c.name, "acked", c.acked, "last_seq", l.committed)
 			c.acked = l.committed
 		}
+		c.durable = c.acked
 	}
 	return nil
 }
@@ -348,7 +356,7 @@ func (l *Log) retentionLocked() []*segment {
 	}
 	minAcked := ^uint64(0)
 	for _, c := range l.cursors {
-		minAcked = min(minAcked, c.acked)
+		minAcked = min(minAcked, c.durable)
 	}
 	var victims []*segment
 	for len(l.segs) > 1 && l.segs[0].last <= minAcked {
@@ -420,8 +428,21 @@ func (l *Log) Close() error {
 	l.mu.Lock()
 	segs := l.segs
 	failed := l.failed
+	var dirty []*cursorState
+	for _, c := range l.cursors {
+		if c.acked > c.durable {
+			dirty = append(dirty, c)
+		}
+	}
 	l.mu.Unlock()
 	var errs []error
+	for _, c := range dirty {
+		// Positions acknowledged since their last write (cursors left
+		// open): write them, or their events are delivered again.
+		if err := l.writeCursor(filepath.Join(l.cursorDir, c.name), c.acked); err != nil {
+			errs = append(errs, fmt.Errorf("cannot close wal: %w", err))
+		}
+	}
 	for _, s := range segs {
 		if err := s.f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 			errs = append(errs, fmt.Errorf("cannot close %s: %w", s.path, err))

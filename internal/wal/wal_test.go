@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 // testOptions returns options for a test log in dir: no fdatasync, small
 // segments, logs to t.
 func testOptions(t testing.TB, dir string) Options {
-	return Options{Dir: dir, SegmentBytes: 4096, NoSync: true, Logger: testLogger(t)}
+	return Options{Dir: dir, SegmentBytes: 4096, NoSync: true, CursorSync: -1, Logger: testLogger(t)}
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -930,4 +930,42 @@ func TestRewindAndSeekAcrossIndex(t *testing.T) {
 			t.Fatalf("after Ack(%d) and Rewind (-want +got):\n%s", ack, diff)
 		}
 	}
+}
+
+// TestCursorSyncLazy: with a sync interval, acks between writes stay in
+// memory: the file keeps the last written position, no segment behind an
+// unwritten position is deleted, and Close writes the last one.
+func TestCursorSyncLazy(t *testing.T) {
+	dir := t.TempDir()
+	opts := testOptions(t, dir)
+	opts.CursorSync = time.Hour
+	l := mustOpen(t, opts)
+	mustAppend(t, l, batch("r", 50, 100))
+	c := mustCursor(t, l, "sub")
+	path := filepath.Join(dir, "cursors", "sub")
+	if _, err := os.Stat(path); err != nil {
+		path = c.path
+	}
+	if err := c.Ack(5); err != nil { // the first ack is written
+		t.Fatal(err)
+	}
+	if err := c.Ack(45); err != nil { // within the interval: memory only
+		t.Fatal(err)
+	}
+	if got, err := readCursor(path); err != nil || got != 5 {
+		t.Fatalf("cursor file holds %d (%v), want 5 until the next write", got, err)
+	}
+	if st := l.Stats(); st.FirstSeq != 1 {
+		t.Fatalf("segments behind an unwritten position were deleted: first seq %d", st.FirstSeq)
+	}
+	if c.Acked() != 45 || c.Lag() != 5 {
+		t.Fatalf("Acked, Lag = %d, %d; want 45, 5", c.Acked(), c.Lag())
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := readCursor(path); got != 45 {
+		t.Fatalf("after Close the cursor file holds %d, want 45", got)
+	}
+	mustClose(t, l)
 }

@@ -16,9 +16,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/sluicelog/sluice/internal/event"
 	"github.com/sluicelog/sluice/internal/sink"
@@ -91,7 +91,9 @@ func (c *Config) setDefaults() {
 }
 
 // Route filters and transforms events on their way to the sink. Process
-// changes e in place and reports whether to keep it. Stateful transforms
+// changes e in place and reports whether to keep it; it must not keep the
+// event's strings beyond the call (their memory is reused, as a sink's
+// Write may not keep them either). Stateful transforms
 // emit summary events later: Next is when (zero: nothing pending), Flush
 // emits those due. Summaries are not in the log: they are delivered with
 // the next batch, and lost if sluice stops first.
@@ -121,27 +123,51 @@ type batch struct {
 	bytes   int
 	// started says the batch holds something (records, or summaries).
 	started bool
+	// arenas hold the bytes the events' strings point into (arenas[:used]
+	// in use); they are reused once the batch is released (sinks may not
+	// keep strings beyond Write — see sink.Sink).
+	arenas []*[]byte
+	used   int
 }
 
-// batches recycles batches, so that their events (and the capacity of
-// their Fields) are reused instead of allocated per event.
-var batchPool = sync.Pool{New: func() any { return &batch{} }}
+// Arena sizes: small reads share a minimum, huge ones are not kept.
+const (
+	minArena = 64 << 10
+	maxArena = 8 << 20
+)
 
-func newBatch() *batch {
-	b := batchPool.Get().(*batch)
-	b.events, b.lastSeq, b.bytes, b.started = b.events[:0], 0, 0, false
-	return b
+// newBatch returns an empty batch, a recycled one when there is one: its
+// events (and the capacity of their Fields) and its arenas are reused
+// rather than allocated per event — with ten subscriptions, allocation
+// would otherwise keep the garbage collector busy. The free list is the
+// runner's own, not a sync.Pool, which every GC cycle empties.
+func (r *runner) newBatch() *batch {
+	select {
+	case b := <-r.free:
+		return b
+	default:
+		return &batch{}
+	}
 }
 
-func (b *batch) release() {
+// release empties b and keeps it for reuse.
+func (r *runner) release(b *batch) {
 	for i := range b.events {
-		// Drop references to the decoded strings (so their arena can be
-		// collected); keep the capacity.
-		f := b.events[i].Fields
-		clear(f[:cap(f)])
 		b.events[i].Reset()
 	}
-	batchPool.Put(b)
+	b.events, b.lastSeq, b.bytes, b.started = b.events[:0], 0, 0, false
+	kept := b.arenas[:0]
+	for _, a := range b.arenas {
+		if cap(*a) <= maxArena {
+			kept = append(kept, a)
+		}
+	}
+	clear(b.arenas[len(kept):])
+	b.arenas, b.used = kept, 0
+	select {
+	case r.free <- b:
+	default:
+	}
 }
 
 // Run delivers from cur to s until ctx is done, then finishes the batches in
@@ -150,7 +176,8 @@ func (b *batch) release() {
 // dead-lettered.
 func Run(ctx context.Context, cur Cursor, s sink.Sink, cfg Config) error {
 	cfg.setDefaults()
-	r := &runner{cfg: cfg, cur: cur, sink: s, done: make(map[uint64]bool), stopping: ctx.Done()}
+	r := &runner{cfg: cfg, cur: cur, sink: s, done: make(map[uint64]bool), stopping: ctx.Done(),
+		free: make(chan *batch, cfg.Workers+2)}
 	// Writes run under their own context: it ends StopGrace after ctx, so
 	// that a write under way at shutdown can finish.
 	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -165,7 +192,7 @@ func Run(ctx context.Context, cur Cursor, s sink.Sink, cfg Config) error {
 			defer wg.Done()
 			for b := range work {
 				r.deliver(wctx, b)
-				b.release()
+				r.release(b)
 			}
 		}()
 	}
@@ -176,14 +203,14 @@ func Run(ctx context.Context, cur Cursor, s sink.Sink, cfg Config) error {
 		// Summaries still pending (a dedupe window not yet over) are
 		// delivered now, within StopGrace: after a restart the count
 		// would be gone. (After a crash it is.)
-		b := newBatch()
+		b := r.newBatch()
 		cfg.Route.Flush(time.Now().Add(100*365*24*time.Hour), func(e *event.Event) {
 			b.events = append(b.events, e.Clone())
 		})
 		if len(b.events) > 0 {
 			r.deliver(wctx, b)
 		}
-		b.release()
+		r.release(b)
 	}
 	return err
 }
@@ -195,6 +222,8 @@ type runner struct {
 
 	// stopping is closed when Run's context ends: no new attempt starts.
 	stopping <-chan struct{}
+	// free holds released batches for reuse.
+	free chan *batch
 
 	mu        sync.Mutex
 	connected bool
@@ -208,9 +237,8 @@ type runner struct {
 // read fills batches from the cursor and hands them to the workers.
 func (r *runner) read(ctx context.Context, work chan<- *batch) error {
 	var recs []wal.Record
-	cur := newBatch()
+	cur := r.newBatch()
 	var deadline time.Time
-	var arena strings.Builder
 	readErrors := 0
 	for {
 		readCtx := ctx
@@ -259,12 +287,10 @@ func (r *runner) read(ctx context.Context, work chan<- *batch) error {
 		for _, rec := range recs {
 			total += len(rec.Data)
 		}
-		arena.Reset()
-		arena.Grow(total)
-		for _, rec := range recs {
-			arena.Write(rec.Data)
+		var data string
+		if len(recs) > 0 {
+			data = r.arenaFor(cur, recs, total)
 		}
-		data := arena.String()
 		off := 0
 		now := time.Now()
 		start := func() {
@@ -322,9 +348,28 @@ func (r *runner) read(ctx context.Context, work chan<- *batch) error {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			cur = newBatch()
+			cur = r.newBatch()
 		}
 	}
+}
+
+// arenaFor copies the records of one read into an arena the batch owns,
+// and returns them as one string the decoded events share.
+func (r *runner) arenaFor(b *batch, recs []wal.Record, total int) string {
+	if b.used == len(b.arenas) {
+		b.arenas = append(b.arenas, new([]byte))
+	}
+	arena := b.arenas[b.used]
+	b.used++
+	if cap(*arena) < total {
+		*arena = make([]byte, 0, max(total, minArena))
+	}
+	buf := (*arena)[:0]
+	for _, rec := range recs {
+		buf = append(buf, rec.Data...)
+	}
+	*arena = buf
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
 }
 
 // deliver writes one batch until it is delivered or dead-lettered, or Run

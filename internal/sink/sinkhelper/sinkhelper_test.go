@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func (s *scriptedSink) Write(_ context.Context, batch []event.Event) error {
 		n = 0
 	}
 	for _, e := range batch[:n] {
-		s.got = append(s.got, e.Message)
+		s.got = append(s.got, strings.Clone(e.Message)) // strings are reused after Write
 	}
 	return err
 }
@@ -403,13 +404,13 @@ func (s *itemsSink) Write(_ context.Context, batch []event.Event) error {
 		}
 		for i, e := range batch {
 			if !bad[i] {
-				s.got = append(s.got, e.Message)
+				s.got = append(s.got, strings.Clone(e.Message)) // strings are reused after Write
 			}
 		}
 		return &sink.ItemsError{Failed: s.failed}
 	}
 	for _, e := range batch {
-		s.got = append(s.got, e.Message)
+		s.got = append(s.got, strings.Clone(e.Message)) // strings are reused after Write
 	}
 	return nil
 }
@@ -424,7 +425,7 @@ func (d *recordingDeadLetter) Write(_ string, events []event.Event, reason error
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, e := range events {
-		d.got = append(d.got, e.Message)
+		d.got = append(d.got, strings.Clone(e.Message))
 	}
 	d.reasons = append(d.reasons, reason.Error())
 	return nil
@@ -470,14 +471,15 @@ type summaryRoute struct {
 func (r *summaryRoute) Process(e *event.Event, now time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.seen[e.Message]++
-	if r.seen[e.Message] == 1 {
+	msg := strings.Clone(e.Message) // strings are reused after the batch
+	r.seen[msg]++
+	if r.seen[msg] == 1 {
 		return true
 	}
 	if r.due.IsZero() {
 		r.due = now.Add(20 * time.Millisecond)
 	}
-	r.pending = e.Message
+	r.pending = msg
 	return false
 }
 
@@ -574,7 +576,7 @@ func (s *badItemsSink) Write(ctx context.Context, batch []event.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range batch {
-		s.got = append(s.got, e.Message)
+		s.got = append(s.got, strings.Clone(e.Message)) // strings are reused after Write
 	}
 	return nil
 }
