@@ -2,14 +2,14 @@ package syslog
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicelog/sluice/internal/sink/tlsclient"
 )
 
 // Format selects how an event becomes a syslog message.
@@ -175,33 +175,8 @@ func (c Config) TLSConfig() (*tls.Config, error) {
 		}
 		return t, nil
 	}
-	t := &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		ServerName:         host,
-		InsecureSkipVerify: c.InsecureSkipVerify,
-	}
-	if c.ServerName != "" {
-		t.ServerName = c.ServerName
-	}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("cannot load CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("cannot load CA file %s: no PEM certificate found", c.CAFile)
-		}
-		t.RootCAs = pool
-	}
-	if c.CertFile != "" || c.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("cannot load client certificate %s: %w", c.CertFile, err)
-		}
-		t.Certificates = []tls.Certificate{cert}
-	}
-	return t, nil
+	return tlsclient.Files{CAFile: c.CAFile, CertFile: c.CertFile, KeyFile: c.KeyFile,
+		ServerName: c.ServerName, InsecureSkipVerify: c.InsecureSkipVerify}.Config(host)
 }
 
 // splitAddress splits "tcp://host:port" or "tls://host:port".
