@@ -156,7 +156,7 @@ func appendIndexValue(dst []byte, v string) []byte {
 		}
 		r, size := utf8.DecodeRuneInString(v[i:])
 		i += size
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+		if r == utf8.RuneError || r == '\u2028' || r == '\u2029' { // invalid UTF-8 or a literal U+FFFD
 			dst = append(dst, '_')
 			continue
 		}
