@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -35,6 +36,17 @@ type Config struct {
 	Subscriptions []Subscription `yaml:"subscriptions"`
 	// Log configures sluice's own logging.
 	Log LogConfig `yaml:"log"`
+	// API configures the query API (/api/v1/) and the web UI (/), which
+	// read the store sink.
+	API APIConfig `yaml:"api"`
+}
+
+// APIConfig configures who may read the stored events.
+type APIConfig struct {
+	// Auth names a credential under auth (type bearer or basic) that every
+	// request to the API and the web UI must carry; empty: open (allowed
+	// on loopback, or with http.insecure). A browser signs in with basic.
+	Auth string `yaml:"auth"`
 }
 
 // HTTPConfig configures the HTTP listener.
@@ -123,6 +135,11 @@ func (c *Config) setDefaults() {
 // finish fills in the defaults that depend on other values: a
 // subscription's name is its sink's.
 func (c *Config) finish() {
+	for _, sk := range c.Sinks {
+		if sk.Store != nil && sk.Store.Dir == "" {
+			sk.Store.Dir = filepath.Join(c.DataDir, "store")
+		}
+	}
 	for i := range c.Subscriptions {
 		if c.Subscriptions[i].Name == "" {
 			c.Subscriptions[i].Name = c.Subscriptions[i].Sink
@@ -220,11 +237,27 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	var stores []string
 	for _, name := range sortedKeys(c.Sinks) {
 		path := joinPath("sinks", name)
 		checkName(&p, path, "sink", name)
 		s := c.Sinks[name]
 		p.addAll(path, s.Validate())
+		if s.Type == SinkStore {
+			stores = append(stores, name)
+		}
+	}
+	if len(stores) > 1 {
+		p.add(joinPath("sinks", stores[1]), "cannot have two store sinks (%s): the API, tail, search and the web UI read one store; keep one and filter what goes into it with its subscription's where", strings.Join(stores, ", "))
+	}
+	if c.API.Auth != "" {
+		if a, ok := c.Auth[c.API.Auth]; !ok {
+			p.add("api.auth", "cannot use credential %q: there is no such entry under auth; defined: %s", c.API.Auth, listOrNone(sortedKeys(c.Auth)))
+		} else if a.Type != AuthBearer && a.Type != AuthBasic {
+			p.add("api.auth", "cannot use credential %q of type %s for the API: use a credential of type bearer (sluice tail/search --token) or basic (a browser asks for it)", c.API.Auth, a.Type)
+		}
+	} else if len(stores) > 0 && !c.HTTP.Insecure && !isLoopback(c.HTTP.Listen) {
+		p.add("api.auth", "cannot show the stored logs to other machines without credentials: http.listen %q is reachable beyond this one; set api.auth (a credential of type bearer or basic), listen on 127.0.0.1, or set http.insecure: true", c.HTTP.Listen)
 	}
 
 	names := map[string]int{}

@@ -7,10 +7,10 @@ import (
 // Default returns the configuration sluice runs with when there is no
 // file (and no log-iss environment): HTTP on 127.0.0.1:${PORT:-8080}
 // (loopback, so no auth is needed), data in ./sluice-data, a Logplex drain
-// endpoint at /logs without auth, and every event written to
-// ./sluice-data/events/{group}/{date}.ndjson by a file sink — until the
-// embedded store is built, which will then keep them instead. env supplies
-// PORT; nil is an empty environment.
+// endpoint at /logs without auth, and every event kept in the embedded
+// store (./sluice-data/store, a week), which the API, `sluice tail`,
+// `sluice search` and the web UI at / read. env supplies PORT; nil is an
+// empty environment.
 //
 // A syslog listener takes TCP and UDP on 127.0.0.1:${SYSLOG_PORT:-5514}.
 func Default(env Env) *Config {
@@ -25,9 +25,10 @@ func Default(env Env) *Config {
 	sl := newSyslogSource()
 	sl.Listen = []string{"tcp://" + syslogAddr, "udp://" + syslogAddr}
 	c.Sources["syslog"] = Source{Type: SourceSyslog, Syslog: sl}
-	events := newFileSink()
-	events.Path = filepath.Join(c.DataDir, "events", "{group}", "{date}.ndjson")
-	c.Sinks["events"] = Sink{Type: SinkFile, File: events}
-	c.Subscriptions = []Subscription{newSubscription("events")}
+	st := Sink{}
+	st.choose(SinkStore)
+	st.Store.Dir = filepath.Join(c.DataDir, "store")
+	c.Sinks["store"] = st
+	c.Subscriptions = []Subscription{newSubscription("store")}
 	return c
 }

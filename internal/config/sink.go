@@ -229,9 +229,41 @@ type CloudWatchSink struct {
 	LogStream string `yaml:"log_stream"`
 }
 
-// StoreSink feeds the embedded searchable store. Not built yet.
+// StoreSink feeds the embedded searchable store that the API, `sluice
+// tail`, `sluice search` and the web UI read. At most one per
+// configuration.
 type StoreSink struct {
+	// Dir holds one SQLite database per UTC day (default
+	// DATA_DIR/store).
+	Dir string `yaml:"dir"`
+	// Retention deletes whole days older than this (default 168h, a week).
 	Retention Duration `yaml:"retention"`
+	// MaxBytes deletes the oldest days until the store takes at most this
+	// much disk (default 0: no size limit; the newest day is always kept).
+	MaxBytes ByteSize `yaml:"max_bytes"`
+	// QueryTimeout bounds each search, histogram and listing (default 10s).
+	QueryTimeout Duration `yaml:"query_timeout"`
+}
+
+// Defaults of the store sink.
+const (
+	DefaultStoreRetention    = Duration(7 * 24 * time.Hour)
+	DefaultStoreQueryTimeout = Duration(10 * time.Second)
+)
+
+// Validate checks the store's limits.
+func (s *StoreSink) Validate() error {
+	var p problems
+	if s.Retention < Duration(time.Hour) {
+		p.add("retention", "cannot keep events for only %s: use at least 1h (default 168h)", s.Retention)
+	}
+	if s.MaxBytes != 0 && s.MaxBytes < 16*MiB {
+		p.add("max_bytes", "cannot cap the store at %d bytes: use 0 (no cap) or at least 16MiB", int64(s.MaxBytes))
+	}
+	if s.QueryTimeout < Duration(100*time.Millisecond) || s.QueryTimeout > Duration(10*time.Minute) {
+		p.add("query_timeout", "cannot use %s: use 100ms to 10m (default 10s)", s.QueryTimeout)
+	}
+	return p.err()
 }
 
 func sinkTypes() []unionType {
@@ -242,7 +274,7 @@ func sinkTypes() []unionType {
 		{SinkHTTP, true},
 		{SinkElasticsearch, true},
 		{SinkCloudWatch, false},
-		{SinkStore, false},
+		{SinkStore, true},
 	}
 }
 
@@ -286,7 +318,7 @@ func (s *Sink) choose(typ string) (reflect.Value, bool) {
 	case SinkCloudWatch:
 		s.CloudWatch = &CloudWatchSink{}
 	case SinkStore:
-		s.Store = &StoreSink{}
+		s.Store = &StoreSink{Retention: DefaultStoreRetention, QueryTimeout: DefaultStoreQueryTimeout}
 	default:
 		*s = Sink{}
 		return reflect.Value{}, false
@@ -308,6 +340,8 @@ func (s *Sink) Validate() error {
 			return s.HTTP.Validate()
 		case s.Elasticsearch != nil:
 			return s.Elasticsearch.Validate()
+		case s.Store != nil:
+			return s.Store.Validate()
 		}
 		return &Error{Err: fmt.Errorf("cannot use a %s sink without its settings", s.Type)}
 	})

@@ -275,8 +275,8 @@ func TestDefault(t *testing.T) {
 		MaxMessageBytes: 64 * KiB, MaxConnections: 1024, IdleTimeout: Duration(5 * time.Minute),
 		Group: "host", Stream: "app", Severity: "auto",
 	}}
-	want.Sinks["events"] = Sink{Type: SinkFile, File: &FileSink{Path: "sluice-data/events/{group}/{date}.ndjson", Format: "ndjson", Sync: "batch", SyncInterval: Duration(time.Second), MaxOpenFiles: 64}}
-	want.Subscriptions = []Subscription{newSubscription("events")}
+	want.Sinks["store"] = Sink{Type: SinkStore, Store: &StoreSink{Dir: "sluice-data/store", Retention: Duration(7 * 24 * time.Hour), QueryTimeout: Duration(10 * time.Second)}}
+	want.Subscriptions = []Subscription{newSubscription("store")}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("Default (-want +got):\n%s", diff)
 	}

@@ -72,6 +72,9 @@ type HTTP struct {
 	mux      *http.ServeMux
 	srv      *http.Server
 	draining atomic.Bool
+	// closing is closed when shutdown begins: long-lived answers (live
+	// tail) end then, so that in-flight requests can finish.
+	closing  chan struct{}
 	inflight sync.WaitGroup
 	// lastConn is when the newest connection or request arrived (Unix
 	// nanoseconds).
@@ -105,7 +108,7 @@ func RequestID(ctx context.Context) string {
 // also served at /metrics.
 func NewHTTP(opts HTTPOptions, reg *prometheus.Registry, logger *slog.Logger) *HTTP {
 	opts.setDefaults()
-	h := &HTTP{opts: opts, logger: logger, mux: http.NewServeMux(),
+	h := &HTTP{opts: opts, logger: logger, mux: http.NewServeMux(), closing: make(chan struct{}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_http_requests_total", Help: "HTTP requests answered, by status code."}, []string{"code"}),
 	}
@@ -130,6 +133,9 @@ func NewHTTP(opts HTTPOptions, reg *prometheus.Registry, logger *slog.Logger) *H
 	}
 	return h
 }
+
+// Closing is closed when shutdown begins.
+func (h *HTTP) Closing() <-chan struct{} { return h.closing }
 
 // Handle registers a handler (a source) on the mux.
 func (h *HTTP) Handle(pattern string, handler http.Handler) { h.mux.Handle(pattern, handler) }
@@ -189,6 +195,10 @@ func (s *statusWriter) WriteHeader(code int) {
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (flushing and
+// deadlines of streamed answers such as live tail).
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (s *statusWriter) Write(b []byte) (int, error) {
 	if s.code == 0 {
@@ -286,6 +296,7 @@ func (h *HTTP) Serve(ctx context.Context, ln net.Listener) error {
 	// once, racing clients that are sending on them. Every answer from now
 	// on closes its connection instead.
 	h.draining.Store(true)
+	close(h.closing)
 	grace, cancel := context.WithCancel(context.Background())
 	if h.opts.ShutdownGrace > 0 {
 		grace, cancel = context.WithTimeout(context.Background(), h.opts.ShutdownGrace)

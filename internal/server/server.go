@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/sluicelog/sluice/internal/api"
 	"github.com/sluicelog/sluice/internal/auth"
 	"github.com/sluicelog/sluice/internal/config"
 	"github.com/sluicelog/sluice/internal/parse"
@@ -38,6 +39,7 @@ import (
 	"github.com/sluicelog/sluice/internal/source/ingest"
 	"github.com/sluicelog/sluice/internal/source/logplex"
 	syslogsource "github.com/sluicelog/sluice/internal/source/syslog"
+	"github.com/sluicelog/sluice/internal/store"
 	"github.com/sluicelog/sluice/internal/wal"
 )
 
@@ -53,6 +55,9 @@ type Server struct {
 	ln     net.Listener
 	// listeners are sources with their own sockets (syslog).
 	listeners []*syslogsource.Source
+	// store is the store sink's store (nil without one): the API and the
+	// web UI read it. Its subscription closes it.
+	store *store.Store
 }
 
 type subscription struct {
@@ -128,6 +133,7 @@ func New(cfg *config.Config, logger *slog.Logger) (_ *Server, err error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	s.addReadAPI()
 	if err := s.dropStaleCursors(); err != nil {
 		return nil, err
 	}
@@ -344,6 +350,10 @@ func (s *Server) addSubscription(sub config.Subscription, sk config.Sink, metric
 		return err
 	}
 	maxAge := sub.Batch.MaxAge.Std()
+	if sk.Type == config.SinkStore && sub.Batch.MaxAge == config.DefaultBatchAge {
+		// Live tail shows events once stored: keep it within a second.
+		maxAge = storeBatchAge
+	}
 	if sk.Type == config.SinkSlack {
 		// One batch is one digest window.
 		maxAge = sk.Slack.Window.Std()
@@ -384,6 +394,21 @@ func (s *Server) addSubscription(sub config.Subscription, sk config.Sink, metric
 		Logger:       s.logger, // sinkhelper names the subscription in each record
 	}})
 	return nil
+}
+
+// storeBatchAge is the batch age of a subscription to the store that does
+// not set one.
+const storeBatchAge = 200 * time.Millisecond
+
+// addReadAPI serves the query API at /api/v1/ (503s without a store),
+// behind api.auth.
+func (s *Server) addReadAPI() {
+	set := s.authSet(s.cfg.API.Auth)
+	s.http.Handle(api.Prefix, api.RequireAuth(set, api.New(api.Config{
+		Store:   s.store,
+		Closing: s.http.Closing(),
+		Logger:  s.logger.With("component", "api"),
+	})))
 }
 
 // metadataID is the metadata_id of the Logplex sources (the first, by name,

@@ -15,6 +15,7 @@ import (
 	"github.com/sluicelog/sluice/internal/sink/sinkhelper"
 	"github.com/sluicelog/sluice/internal/sink/slack"
 	sinksyslog "github.com/sluicelog/sluice/internal/sink/syslog"
+	"github.com/sluicelog/sluice/internal/store"
 )
 
 // newSink builds the sink a subscription delivers to, and says how many
@@ -63,6 +64,16 @@ func (s *Server) newSink(name string, sk config.Sink) (sink.Sink, int, error) {
 		// Two requests in flight: Write is safe for concurrent use.
 		out, err := elasticsearch.New(sk.Elasticsearch.SinkConfig(), logger)
 		return out, 2, err
+	case config.SinkStore:
+		c := sk.Store
+		st, err := store.Open(store.Config{Dir: c.Dir, Retention: c.Retention.Std(), MaxBytes: int64(c.MaxBytes),
+			QueryTimeout: c.QueryTimeout.Std(), Logger: logger})
+		if err != nil {
+			return nil, 0, err
+		}
+		// The API and the web UI read it; one writer (SQLite has one).
+		s.store = st
+		return st, 1, nil
 	}
 	return nil, 0, fmt.Errorf("sink type %q is not built yet in this version of sluice", sk.Type)
 }

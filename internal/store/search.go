@@ -25,6 +25,10 @@ type Request struct {
 	Limit int
 	// Cursor is the next value of the previous page; "" for the first.
 	Cursor string
+
+	// cursors, when set, receives the position of each event returned
+	// (Backfill compares them with live tail's).
+	cursors *[]string
 }
 
 // plan is a query translated to what SQLite can do: an FTS5 expression and
@@ -272,6 +276,9 @@ func (s *Store) Search(ctx context.Context, req Request) (events []event.Event, 
 			n, last, err := s.scan(ctx, d, sqlText, args, func(seq int64, e *event.Event) bool {
 				if req.Query.Match(e) {
 					events = append(events, *e)
+					if req.cursors != nil {
+						*req.cursors = append(*req.cursors, formatCursor(d.name, seq))
+					}
 					if len(events) == limit {
 						next = formatCursor(d.name, seq)
 						return false
@@ -374,11 +381,18 @@ func formatCursor(day string, seq int64) string {
 	return day + "." + strconv.FormatInt(seq, 10)
 }
 
+// CursorError is a Request.Cursor that is not one Search made.
+type CursorError struct{ Cursor string }
+
+func (e *CursorError) Error() string {
+	return fmt.Sprintf("cannot read cursor %q: pass the next value of an earlier search unchanged", e.Cursor)
+}
+
 func parseCursor(c string) (string, int64, error) {
 	name, seqText, ok := strings.Cut(c, ".")
 	seq, err := strconv.ParseInt(seqText, 10, 64)
 	if _, terr := time.Parse(dayLayout, name); !ok || err != nil || terr != nil || seq < 0 {
-		return "", 0, fmt.Errorf("cannot read cursor %q: pass the next value of an earlier search unchanged", c)
+		return "", 0, &CursorError{Cursor: c}
 	}
 	return name, seq, nil
 }

@@ -47,9 +47,7 @@ CREATE INDEX IF NOT EXISTS events_grp ON events(grp);
 CREATE INDEX IF NOT EXISTS events_severity ON events(severity);
 CREATE INDEX IF NOT EXISTS events_app ON events(app);
 CREATE VIRTUAL TABLE IF NOT EXISTS messages USING fts5(message, content='', tokenize="unicode61 remove_diacritics 0");
-CREATE TRIGGER IF NOT EXISTS events_fts AFTER INSERT ON events BEGIN
-	INSERT INTO messages(rowid, message) VALUES (new.seq, new.message);
-END;
+DROP TRIGGER IF EXISTS events_fts;
 CREATE TABLE IF NOT EXISTS summary(
 	grp TEXT NOT NULL, stream TEXT NOT NULL, severity INTEGER NOT NULL,
 	n INTEGER NOT NULL, last INTEGER NOT NULL,
@@ -66,8 +64,9 @@ CREATE TABLE IF NOT EXISTS minutes(
 // concurrent use; searches run on their own connections while a Write is
 // under way.
 type Store struct {
-	cfg Config
-	seq atomic.Uint32 // low bits of new rowids
+	cfg  Config
+	seq  atomic.Uint32 // low bits of new rowids
+	tail broker        // live tail
 
 	mu     sync.Mutex
 	days   map[string]*day // by name (2006-01-02)
@@ -89,9 +88,9 @@ type day struct {
 
 	openOnce sync.Once
 	openErr  error
-	w        *sql.DB // one connection: writes
-	r        *sql.DB // a pool: reads
-	insert   *sql.Stmt
+	w        *sql.DB     // one connection: writes
+	r        *sql.DB     // a pool: reads
+	ws       *writeStmts // prepared on w
 }
 
 // Open opens (creating when needed) the store in cfg.Dir, applies retention
@@ -225,7 +224,7 @@ func (d *day) open(readConns int) error {
 		w.Close()
 		return err
 	}
-	d.insert, err = w.Prepare(insertSQL)
+	d.ws, err = prepareWrites(w)
 	if err != nil {
 		w.Close()
 		return err
@@ -243,8 +242,8 @@ func (d *day) open(readConns int) error {
 }
 
 func (d *day) close() {
-	if d.insert != nil {
-		d.insert.Close()
+	if d.ws != nil {
+		d.ws.close()
 	}
 	if d.r != nil {
 		d.r.Close()

@@ -3,21 +3,14 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"modernc.org/sqlite"
-
 	"github.com/sluicelog/sluice/internal/event"
 	"github.com/sluicelog/sluice/internal/sink"
 )
-
-const insertSQL = `INSERT INTO events(seq, time, received, severity, severity_source, facility,
-	host, app, proc, msgid, grp, stream, source, id, message, fields)
-	VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`
 
 const (
 	seqBits    = 26
@@ -116,71 +109,41 @@ func (s *Store) writeDay(ctx context.Context, name string, batch []event.Event, 
 		return fmt.Errorf("cannot store events in %s: %w", d.path, err)
 	}
 	defer tx.Rollback()
-	stmt := tx.StmtContext(ctx, d.insert)
-	summary := map[summaryKey][2]int64{}
-	minutes := map[minuteKey]int64{}
-	var fieldsBuf []byte
-	args := make([]any, 16)
-	for _, i := range idx {
+	w := dayWriter{s: s, d: d, tx: tx, batch: batch, rows: make([]pendingRow, len(idx))}
+	for j, i := range idx {
 		e := &batch[i]
 		t := eventTime(e, now)
-		base := seqBase(t, d.start)
-		var fields any
+		r := &w.rows[j]
+		r.index, r.time, r.base = i, t.UnixNano(), seqBase(t, d.start)
 		if len(e.Fields) > 0 {
-			fieldsBuf = appendFields(fieldsBuf[:0], e.Fields)
-			fields = string(fieldsBuf)
-		}
-		var id any
-		if e.ID != "" {
-			id = e.ID
-		}
-		recv := int64(0)
-		if !e.Received.IsZero() {
-			recv = e.Received.UnixNano()
-		}
-		args[1], args[2], args[3], args[4], args[5] = t.UnixNano(), recv, int64(e.Severity), int64(e.SeveritySource), int64(e.Facility)
-		args[6], args[7], args[8], args[9], args[10] = e.Host, e.App, e.Proc, e.MsgID, e.Group
-		args[11], args[12], args[13], args[14], args[15] = e.Stream, e.Source, id, e.Message, fields
-		inserted := false
-		for try := 0; ; try++ {
-			args[0] = base | int64(s.seq.Add(1)&seqMask)
-			res, err := stmt.ExecContext(ctx, args...)
-			if err != nil {
-				var se *sqlite.Error
-				if errors.As(err, &se) && se.Code() == sqliteCPK && try < maxRetries {
-					continue // the rowid is taken: take the next sequence number
-				}
-				return fmt.Errorf("cannot store events in %s: %w", d.path, err)
-			}
-			n, _ := res.RowsAffected()
-			inserted = n == 1
-			break
-		}
-		if !inserted {
-			continue // a duplicate ID: stored before
-		}
-		k := summaryKey{e.Group, e.Stream, e.Severity}
-		v := summary[k]
-		v[0]++
-		v[1] = max(v[1], t.UnixNano())
-		summary[k] = v
-		minutes[minuteKey{t.Unix() / 60, e.Group, e.Severity}]++
-	}
-	for k, v := range summary {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO summary VALUES(?, ?, ?, ?, ?)
-			ON CONFLICT DO UPDATE SET n = n + excluded.n, last = max(last, excluded.last)`,
-			k.grp, k.stream, int64(k.sev), v[0], v[1]); err != nil {
-			return fmt.Errorf("cannot store events in %s: %w", d.path, err)
+			w.buf = appendFields(w.buf[:0], e.Fields)
+			r.fields = string(w.buf)
 		}
 	}
-	for k, n := range minutes {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO minutes VALUES(?, ?, ?, ?)
-			ON CONFLICT DO UPDATE SET n = n + excluded.n`, k.minute, k.grp, int64(k.sev), n); err != nil {
-			return fmt.Errorf("cannot store events in %s: %w", d.path, err)
+	if err := w.insertEvents(ctx); err != nil {
+		return fmt.Errorf("cannot store events in %s: %w", d.path, err)
+	}
+	if err := w.count(ctx); err != nil {
+		return fmt.Errorf("cannot store events in %s: %w", d.path, err)
+	}
+	if err := w.index(ctx); err != nil {
+		return fmt.Errorf("cannot store events in %s: %w", d.path, err)
+	}
+	tailing := s.tail.active()
+	var stored []storedEvent // for live tail, when someone is tailing
+	if tailing {
+		stored = make([]storedEvent, len(w.stored))
+		for k, j := range w.stored {
+			stored[k] = storedEvent{index: w.rows[j].index, seq: w.rows[j].seq}
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("cannot store events in %s: %w", d.path, err)
+	}
+	// Live tail sees an event once it is committed, so a tail that
+	// backfills from the store and then follows misses nothing between.
+	if len(stored) > 0 {
+		s.tail.publish(name, batch, stored)
 	}
 	return nil
 }
