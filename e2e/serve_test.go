@@ -126,7 +126,8 @@ func (l *load) run(stop <-chan struct{}, maxPosts int) {
 }
 
 // TestEmbeddedDefaults is the README's run command: no configuration, a
-// drain body posted with curl, the events on disk.
+// drain body posted with curl and lines from logger, the events in the
+// store and found by the API.
 func TestEmbeddedDefaults(t *testing.T) {
 	dir := t.TempDir()
 	port, syslogPort := freePort(t), freePort(t)
@@ -148,26 +149,30 @@ func TestEmbeddedDefaults(t *testing.T) {
 			t.Fatalf("logger %s: %v %s", transport, err, out)
 		}
 	}
-	// The default subscription writes NDJSON under the data directory.
+	// The default subscription keeps everything in the store; the API
+	// finds it (curl, as a user would).
 	var lines []string
 	deadline := time.Now().Add(10 * time.Second)
 	for len(lines) < 13 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
+		out, err := exec.Command("curl", "-sS", "--fail-with-body", "http://"+p.addr+"/api/v1/search?limit=1000").Output()
+		if err != nil {
+			t.Fatalf("curl /api/v1/search: %v %s", err, out)
+		}
+		var page struct{ Events []json.RawMessage }
+		if err := json.Unmarshal(out, &page); err != nil {
+			t.Fatalf("search answer: %v: %s", err, out)
+		}
 		lines = lines[:0]
-		filepath.Walk(filepath.Join(dir, "sluice-data"), func(path string, info os.FileInfo, err error) error {
-			if err == nil && strings.HasSuffix(path, ".ndjson") && !strings.Contains(path, "deadletter") {
-				b, _ := os.ReadFile(path)
-				for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-					if l != "" {
-						lines = append(lines, l)
-					}
-				}
-			}
-			return nil
-		})
+		for _, e := range page.Events {
+			lines = append(lines, string(e))
+		}
 	}
 	if len(lines) != 13 {
-		t.Fatalf("found %d events on disk, want 11 from the drain and 2 from logger", len(lines))
+		t.Fatalf("found %d events in the store, want 11 from the drain and 2 from logger", len(lines))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sluice-data", "store", time.Now().UTC().Format("2006-01-02")+".db")); err != nil {
+		t.Fatalf("the store's day file: %v", err)
 	}
 	var crashed map[string]any
 	fromLogger := 0

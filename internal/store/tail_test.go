@@ -178,3 +178,44 @@ func BenchmarkWriteWithTail(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(evs))/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestOldAndFutureEventsAreFiledUnderTheirArrival: a replayed archive or a
+// wrong clock does not lose events to retention.
+func TestOldAndFutureEventsAreFiledUnderTheirArrival(t *testing.T) {
+	s := openStore(t, t.TempDir(), func(c *Config) { c.Retention = 7 * 24 * time.Hour })
+	recv := testNow().Add(-time.Minute)
+	old := time.Date(2024, 5, 1, 12, 0, 0, 123456000, time.UTC)
+	future := testNow().Add(72 * time.Hour)
+	batch := []event.Event{
+		{Time: old, Received: recv, Message: "from the archive", ID: "old"},
+		{Time: future, Received: recv, Message: "from a fast clock", ID: "future"},
+		{Time: recv.Add(-time.Hour), Received: recv, Message: "on time", ID: "ok"},
+	}
+	if err := s.Write(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	if len(batch[0].Fields) != 0 {
+		t.Fatal("Write changed the caller's event")
+	}
+	got, _, err := s.Search(context.Background(), Request{Since: recv.Add(-2 * time.Hour)})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("%v: %d events, want 3", err, len(got))
+	}
+	for _, e := range got {
+		f, hasOriginal := e.Field("original_time")
+		switch e.ID {
+		case "old":
+			if !e.Time.Equal(recv) || f.Value != "2024-05-01T12:00:00.123456Z" {
+				t.Errorf("old event: time %v, original_time %q", e.Time, f.Value)
+			}
+		case "future":
+			if !e.Time.Equal(recv) || !hasOriginal {
+				t.Errorf("future event: time %v, original_time %q", e.Time, f.Value)
+			}
+		case "ok":
+			if hasOriginal || !e.Time.Equal(recv.Add(-time.Hour)) {
+				t.Errorf("on-time event refiled: %+v", e)
+			}
+		}
+	}
+}

@@ -21,16 +21,27 @@ const (
 )
 
 // eventTime is the time an event is stored and searched under: its Time,
-// else when it was received.
-func eventTime(e *event.Event, now time.Time) time.Time {
+// else when it was received. An event whose Time is past retention (before
+// the day of cutoff) or more than a day ahead of now — a replayed archive,
+// a sender with a wrong clock — is filed under when it was received
+// instead (refiled true), so that it is kept and found with what arrived
+// with it; its own time is kept in fields.original_time.
+func eventTime(e *event.Event, now, cutoff time.Time) (t time.Time, refiled bool) {
 	if !e.Time.IsZero() {
-		return e.Time
+		if !e.Time.Truncate(24*time.Hour).Add(24*time.Hour).After(cutoff) || e.Time.After(now.Add(24*time.Hour)) {
+			refiled = true
+		} else {
+			return e.Time, false
+		}
 	}
 	if !e.Received.IsZero() {
-		return e.Received
+		return e.Received, refiled
 	}
-	return now
+	return now, refiled
 }
+
+// originalTime is the field a refiled event keeps its own time in.
+const originalTime = "original_time"
 
 // seqBase returns the rowid of time t in the day starting at start, with
 // sequence number 0.
@@ -44,17 +55,19 @@ func seqBase(t, start time.Time) int64 {
 
 // Write implements sink.Sink: it stores the batch in one transaction per
 // day. Events with an ID already stored are skipped, so a replay adds no
-// duplicate; events without an ID are always stored. Events older than
-// Retention are dropped. When some days fail, Write returns a
+// duplicate; events without an ID are always stored. Events whose time is
+// past Retention are stored under the time they were received (see
+// eventTime), and dropped only when that too is past Retention. When some days fail, Write returns a
 // *sink.ItemsError naming the events to retry.
 func (s *Store) Write(ctx context.Context, batch []event.Event) error {
 	now := s.cfg.Now()
 	cutoff := now.Add(-s.cfg.Retention)
 	byDay := map[string][]int{}
 	for i := range batch {
-		t := eventTime(&batch[i], now).UTC()
+		t, _ := eventTime(&batch[i], now, cutoff)
+		t = t.UTC()
 		if !t.Truncate(24 * time.Hour).Add(24 * time.Hour).After(cutoff) {
-			continue // its day is past retention
+			continue // even its arrival is past retention
 		}
 		name := t.Format(dayLayout)
 		byDay[name] = append(byDay[name], i)
@@ -110,13 +123,19 @@ func (s *Store) writeDay(ctx context.Context, name string, batch []event.Event, 
 	}
 	defer tx.Rollback()
 	w := dayWriter{s: s, d: d, tx: tx, batch: batch, rows: make([]pendingRow, len(idx))}
+	cutoff := now.Add(-s.cfg.Retention)
 	for j, i := range idx {
 		e := &batch[i]
-		t := eventTime(e, now)
+		t, refiled := eventTime(e, now, cutoff)
 		r := &w.rows[j]
 		r.index, r.time, r.base = i, t.UnixNano(), seqBase(t, d.start)
-		if len(e.Fields) > 0 {
-			w.buf = appendFields(w.buf[:0], e.Fields)
+		fields := e.Fields
+		if refiled {
+			// A copy: the batch is the caller's.
+			fields = append(fields[:len(fields):len(fields)], event.Field{Key: originalTime, Value: e.Time.UTC().Format(time.RFC3339Nano)})
+		}
+		if len(fields) > 0 {
+			w.buf = appendFields(w.buf[:0], fields)
 			r.fields = string(w.buf)
 		}
 	}
