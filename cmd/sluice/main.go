@@ -5,6 +5,8 @@
 //	sluice parse   [flags] < input   print what sluice makes of input, one JSON event per line
 //	sluice match   'PATTERN' < lines print the lines a CloudWatch filter pattern (or -where rule) matches
 //	sluice bench   [flags]          send Logplex load to a drain endpoint
+//	sluice tail    [-f] [QUERY]      print (and follow) the newest stored events of a running sluice
+//	sluice search  QUERY [flags]     search the events a running sluice keeps
 //	sluice version                  print the version
 //
 // Run `sluice help` or `sluice COMMAND -h` for details.
@@ -38,6 +40,11 @@ Usage:
   sluice match [-where EXPR] [-extract] ['PATTERN'] < input
         print the lines a CloudWatch Logs filter pattern matches (exit 1 when
         none), or the parsed events an expr-lang rule matches
+  sluice tail [-f] [-n N] [--server URL] [QUERY...]
+        print the newest events a running sluice keeps, oldest first; with -f
+        keep printing new ones as they arrive (like heroku logs --tail)
+  sluice search [--since T] [--until T] [--limit N] [--json] QUERY...
+        print the newest events matching a query (exit 1 when none)
   sluice bench [-url URL] [-drains N] [-frames N] [-duration D] [-receiver ADDR]
         send Heroku Logplex load to a drain endpoint and measure it
   sluice version
@@ -78,7 +85,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdCheck(args, stdout, stderr)
 	case "match":
 		err = cmdMatch(ctx, args, stdin, stdout, stderr)
-	case "tail", "search", "send":
+	case "tail":
+		err = cmdTail(ctx, args, stdout, stderr, os.Getenv)
+	case "search":
+		err = cmdSearch(ctx, args, stdout, stderr, os.Getenv)
+	case "send":
 		fmt.Fprintf(stderr, "sluice %s: not built yet in this version of sluice\n", cmd)
 		return 2
 	default:
