@@ -12,11 +12,13 @@
 //	    {"groups": [{"name", "last", "total", "last_hour", "counts"}]}
 //	GET /api/v1/streams?group=G
 //	    {"streams": [{"group", "name", "last", "total", "counts"}]}
-//	GET /api/v1/tail?q=…&backfill=N
+//	GET /api/v1/tail?q=…&backfill=N[&after=ID]
 //	    text/event-stream: the newest N stored matches oldest first, then
-//	    each newly stored match; "data: EVENT" messages, "event: dropped"
-//	    with {"dropped": N} when the reader fell behind, ": keepalive"
-//	    comments every 15 s.
+//	    each newly stored match; "id: POSITION" and "data: EVENT" per
+//	    event, "event: dropped" with {"dropped": N} when the reader fell
+//	    behind, ": keepalive" comments every 15 s. A client that reconnects
+//	    with Last-Event-ID (as EventSource does) or after= gets the events
+//	    stored above that position first (up to 1000).
 //
 // EVENT is an event's JSON form (event.Event.AppendJSON). since and until
 // are durations ago (15m, 1h, 2d) or RFC 3339 times. Errors are JSON
@@ -334,11 +336,21 @@ func (a *api) tail(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	// A reconnecting client (EventSource sends the id of the last event it
+	// got as Last-Event-ID; others may pass after=) resumes where it was:
+	// up to MaxBackfill events stored above that position.
+	after := r.Header.Get("Last-Event-ID")
+	if v := r.URL.Query().Get("after"); v != "" {
+		after = v
+	}
+	if after != "" {
+		n = a.cfg.MaxBackfill
+	}
 	// Subscribe before reading the backfill: an event stored in between
 	// is in both and shown once; none falls between them.
 	t := a.cfg.Store.Tail(p.q, a.cfg.TailBuffer)
 	defer t.Close()
-	backfill, err := a.cfg.Store.Backfill(r.Context(), p.q, n)
+	backfill, err := a.cfg.Store.Backfill(r.Context(), p.q, n, after)
 	if err != nil {
 		a.storeError(w, r, err)
 		return

@@ -408,3 +408,64 @@ func TestTailTellsASlowReaderWhatItMissed(t *testing.T) {
 		t.Fatalf("got %d, dropped %d; want the newest 10 and 190 dropped", got, dropped)
 	}
 }
+
+// TestTailResumesAfterLastEventID: a client that lost its connection and
+// comes back with the id of the last event it got sees what it missed, and
+// nothing twice.
+func TestTailResumesAfterLastEventID(t *testing.T) {
+	srv, st := fixture(t, Config{})
+	// The fixture's newest event is e299 (1 minute ago); take its id.
+	resp, err := http.Get(srv.URL + "/api/v1/tail?backfill=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(resp.Body)
+	var lastID string
+	for lastID == "" {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, ok := strings.CutPrefix(line, "id: "); ok {
+			lastID = strings.TrimSpace(id)
+		}
+	}
+	resp.Body.Close()
+	// While disconnected: three more events.
+	if err := st.Write(context.Background(), []event.Event{
+		{Time: now.Add(-30 * time.Second), Message: "missed one", ID: "m1"},
+		{Time: now.Add(-20 * time.Second), Message: "missed two", ID: "m2"},
+		{Time: now.Add(-10 * time.Second), Message: "missed three", ID: "m3"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/tail", nil)
+	req.Header.Set("Last-Event-ID", lastID)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, named := make(chan string, 100), make(chan string, 100)
+	go sse(resp.Body, data, named)
+	var got []string
+	for len(got) < 3 {
+		select {
+		case d := <-data:
+			var e struct{ Message string }
+			_ = json.Unmarshal([]byte(d), &e)
+			got = append(got, e.Message)
+		case <-time.After(2 * time.Second):
+			t.Fatalf("got %q, want the three missed events", got)
+		}
+	}
+	if strings.Join(got, ",") != "missed one,missed two,missed three" {
+		t.Fatalf("resumed with %q", got)
+	}
+	// Nothing else from before (the fixture's events are below lastID).
+	select {
+	case d := <-data:
+		t.Fatalf("unexpected %s", d)
+	case <-time.After(200 * time.Millisecond):
+	}
+}

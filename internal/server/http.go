@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -227,7 +228,14 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxDrainBody))
 		w.Header().Set("Connection", "close")
 		w.Header().Set("Retry-After", "1")
-		writeText(sw, http.StatusServiceUnavailable, "sluice is shutting down; retry against another instance or in a moment\n")
+		const msg = "sluice is shutting down; retry against another instance or in a moment"
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			w.Header().Set("Content-Type", "application/json")
+			sw.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = sw.Write([]byte(`{"error":"` + msg + `"}` + "\n"))
+		} else {
+			writeText(sw, http.StatusServiceUnavailable, msg+"\n")
+		}
 		h.requests.WithLabelValues("503").Inc()
 		return
 	}

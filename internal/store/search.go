@@ -29,6 +29,9 @@ type Request struct {
 	// cursors, when set, receives the position of each event returned
 	// (Backfill compares them with live tail's).
 	cursors *[]string
+	// after, when set, is a position: only events above it are returned
+	// (a tail resuming after its last event).
+	after string
 }
 
 // plan is a query translated to what SQLite can do: an FTS5 expression and
@@ -252,12 +255,21 @@ func (s *Store) Search(ctx context.Context, req Request) (events []event.Event, 
 			return nil, "", err
 		}
 	}
+	afterDay, afterSeq := "", int64(-1)
+	if req.after != "" {
+		if afterDay, afterSeq, err = parseCursor(req.after); err != nil {
+			return nil, "", err
+		}
+	}
 	p := newPlan(req.Query)
 	sqlText, args := p.pageSQL(req.Since, req.Until)
 	bi := p.boundsIndex()
 	err = s.eachDay(ctx, req.Since, req.Until, func(d *day) (bool, error) {
 		if curDay != "" && d.name > curDay {
 			return true, nil
+		}
+		if d.name < afterDay {
+			return false, nil
 		}
 		before := int64(math.MaxInt64)
 		if d.name == curDay {
@@ -266,6 +278,9 @@ func (s *Store) Search(ctx context.Context, req Request) (events []event.Event, 
 		from := int64(0)
 		if !req.Since.IsZero() && req.Since.After(d.start) {
 			from = seqBase(req.Since, d.start)
+		}
+		if d.name == afterDay {
+			from = max(from, afterSeq+1)
 		}
 		if !req.Until.IsZero() && req.Until.Before(d.start.Add(24*time.Hour)) {
 			before = min(before, seqBase(req.Until, d.start)+1<<seqBits)

@@ -144,12 +144,17 @@ func (t *Tail) Close() {
 // whose Cursor is among the backfilled ones: then nothing is missed or
 // shown twice between the two. (Positions follow the events' times, not
 // their arrival, so a late event may sit below the newest backfilled one.)
-func (s *Store) Backfill(ctx context.Context, q *query.Query, n int) ([]TailEvent, error) {
+//
+// after, when not "", is the Cursor of the last event a tail showed before
+// it lost its connection: then the backfill is the newest n events above
+// it, so that a reconnecting tail resumes where it was. (Events stored
+// since with older times than that event are not among them.)
+func (s *Store) Backfill(ctx context.Context, q *query.Query, n int, after string) ([]TailEvent, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	var cursors []string
-	events, _, err := s.Search(ctx, Request{Query: q, Limit: n, cursors: &cursors})
+	events, _, err := s.Search(ctx, Request{Query: q, Limit: n, cursors: &cursors, after: after})
 	if err != nil {
 		return nil, err
 	}

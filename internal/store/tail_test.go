@@ -108,7 +108,7 @@ func TestBackfillThenTailMissesNothing(t *testing.T) {
 	}()
 	for range 5 {
 		tl := s.Tail(nil, 0)
-		bf, err := s.Backfill(ctx, nil, MaxLimit)
+		bf, err := s.Backfill(ctx, nil, MaxLimit, "")
 		if err != nil {
 			t.Fatal(err)
 		}
