@@ -291,7 +291,8 @@ func TestCLISearchAndTail(t *testing.T) {
 }
 
 // TestCLITailFollowsRestart: when sluice restarts, `sluice tail -f` says it
-// lost the connection, reconnects by itself and goes on printing.
+// lost the connection, reconnects by itself, shows what was stored
+// meanwhile and goes on printing.
 func TestCLITailFollowsRestart(t *testing.T) {
 	dir := t.TempDir()
 	port, syslogPort := freePort(t), freePort(t)
@@ -308,13 +309,19 @@ func TestCLITailFollowsRestart(t *testing.T) {
 	}
 	p.stop()
 	p = start(t, dir, serveEnv)
+	// Stored right after the restart, likely before the tail is back: it
+	// resumes after the last line it showed, so this is printed (once).
+	postDrain(t, p.addr, logplexFrame(time.Now(), "app", "web.1", "while reconnecting"))
 	deadline := time.Now().Add(15 * time.Second)
 	for !strings.Contains(tl.stderr.String(), "reconnected") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	errOut := tl.stderr.String()
-	if !strings.Contains(errOut, "lost the connection to http://"+p.addr) || !strings.Contains(errOut, "reconnected to http://"+p.addr+"; lines may have been missed") {
+	if !strings.Contains(errOut, "lost the connection to http://"+p.addr) || !strings.Contains(errOut, "reconnected to http://"+p.addr+"; resuming after the last line shown") {
 		t.Fatalf("stderr does not tell of the restart:\n%s", errOut)
+	}
+	if l := tl.next(t, 5*time.Second); !strings.HasSuffix(l, "while reconnecting") {
+		t.Fatalf("line stored while the tail reconnected: %s", l)
 	}
 	postDrain(t, p.addr, logplexFrame(time.Now(), "app", "web.1", "after the restart"))
 	if l := tl.next(t, 5*time.Second); !strings.HasSuffix(l, "after the restart") {

@@ -315,6 +315,7 @@ func (c *apiClient) search(ctx context.Context, q, since, until string, limit in
 type sseMessage struct {
 	event string // "" for the default ("message")
 	data  []byte
+	id    string // the event's id field: its position in the store
 }
 
 // sseReader reads messages from a text/event-stream
@@ -382,6 +383,8 @@ func (s *sseReader) next(activity func()) (sseMessage, error) {
 		switch string(field) {
 		case "event":
 			m.event = string(value)
+		case "id":
+			m.id = string(value)
 		case "data":
 			if hasData {
 				s.data = append(s.data, '\n')

@@ -21,7 +21,8 @@ const tailUsage = `Usage: sluice tail [-f] [-n N] [flags] [QUERY...]
 Prints the newest N events a running sluice keeps that match the query,
 oldest first, like 'heroku logs'. With -f, keeps printing matching events as
 they arrive, like 'heroku logs --tail', until interrupted (Ctrl-C); when the
-connection drops it reconnects, saying so on stderr. With no query, every
+connection drops it reconnects, saying so on stderr, and resumes after the
+last line it printed. With no query, every
 event matches. Flags may come before or after the query.
 
 Lines read: TIME [SEVERITY] GROUP APP[PROC]: MESSAGE, the time in the local
@@ -107,6 +108,9 @@ type follower struct {
 	c        *apiClient
 	q        string
 	backfill int
+	// lastID is the position of the last event shown: a reconnection
+	// resumes after it.
+	lastID string
 	format   *lineFormat
 	stdout   io.Writer
 	stderr   io.Writer
@@ -139,7 +143,11 @@ func (fl *follower) run(ctx context.Context) error {
 			connected = true
 			wait = retryMin
 			if lost {
-				fmt.Fprintf(fl.stderr, "sluice tail: reconnected to %s; lines may have been missed\n", fl.c.server())
+				if fl.lastID != "" {
+					fmt.Fprintf(fl.stderr, "sluice tail: reconnected to %s; resuming after the last line shown\n", fl.c.server())
+				} else {
+					fmt.Fprintf(fl.stderr, "sluice tail: reconnected to %s; lines may have been missed\n", fl.c.server())
+				}
 				lost, lastMsg = false, ""
 			}
 		})
@@ -162,7 +170,8 @@ func (fl *follower) run(ctx context.Context) error {
 			return err
 		}
 		everConnected = true
-		// Re-backfilling would print lines twice; the gap is announced instead.
+		// Re-backfilling would print lines twice: the stream resumes after
+		// the last event shown (after=), else the gap is announced.
 		backfill = 0
 		msg := err.Error()
 		switch {
@@ -198,6 +207,9 @@ func (fl *follower) stream(ctx context.Context, backfill int, connected func()) 
 	v := url.Values{}
 	v.Set("q", fl.q)
 	v.Set("backfill", strconv.Itoa(backfill))
+	if fl.lastID != "" {
+		v.Set("after", fl.lastID)
+	}
 	resp, err := fl.c.get(ctx, "tail", v, "text/event-stream")
 	if err != nil {
 		return err
@@ -235,6 +247,9 @@ func (fl *follower) stream(ctx context.Context, backfill int, connected func()) 
 		}
 		switch m.event {
 		case "", "message":
+			if m.id != "" {
+				fl.lastID = m.id
+			}
 			line, err = fl.format.append(line[:0], m.data)
 			if err != nil {
 				fmt.Fprintf(fl.stderr, "sluice tail: %v\n", err)

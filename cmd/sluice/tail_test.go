@@ -212,7 +212,7 @@ func TestTailReconnect(t *testing.T) {
 
 	a.restart(t)
 	waitFor(t, "reconnection notice", &r.stderr, 5*time.Second, func(s string) bool {
-		return strings.Contains(s, "reconnected to "+a.url+"; lines may have been missed")
+		return strings.Contains(s, "reconnected to "+a.url+"; resuming after the last line shown")
 	})
 	if s := r.stderr.String(); !strings.Contains(s, "lost the connection to "+a.url) {
 		t.Errorf("stderr does not say the connection was lost:\n%s", s)
