@@ -22,8 +22,8 @@ Prints the newest N events a running sluice keeps that match the query,
 oldest first, like 'heroku logs'. With -f, keeps printing matching events as
 they arrive, like 'heroku logs --tail', until interrupted (Ctrl-C); when the
 connection drops it reconnects, saying so on stderr, and resumes after the
-last line it printed. With no query, every
-event matches. Flags may come before or after the query.
+last line it printed. With no query, every event matches. Flags may come
+before or after the query.
 
 Lines read: TIME [SEVERITY] GROUP APP[PROC]: MESSAGE, the time in the local
 zone, the severity when it is not info (coloured on a terminal).
@@ -111,9 +111,9 @@ type follower struct {
 	// lastID is the position of the last event shown: a reconnection
 	// resumes after it.
 	lastID string
-	format   *lineFormat
-	stdout   io.Writer
-	stderr   io.Writer
+	format *lineFormat
+	stdout io.Writer
+	stderr io.Writer
 
 	// idle is how long a stream may stay silent before it is taken for
 	// dead; the server sends a keepalive every 15 s. Zero means 45 s.
