@@ -41,6 +41,7 @@ import (
 	syslogsource "github.com/sluicelog/sluice/internal/source/syslog"
 	"github.com/sluicelog/sluice/internal/store"
 	"github.com/sluicelog/sluice/internal/wal"
+	"github.com/sluicelog/sluice/internal/web"
 )
 
 // Server is a configured sluice, ready to Run.
@@ -133,7 +134,9 @@ func New(cfg *config.Config, logger *slog.Logger) (_ *Server, err error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.addReadAPI()
+	if err := s.addReadAPI(); err != nil {
+		return nil, err
+	}
 	if err := s.dropStaleCursors(); err != nil {
 		return nil, err
 	}
@@ -400,15 +403,21 @@ func (s *Server) addSubscription(sub config.Subscription, sk config.Sink, metric
 // not set one.
 const storeBatchAge = 200 * time.Millisecond
 
-// addReadAPI serves the query API at /api/v1/ (503s without a store),
-// behind api.auth.
-func (s *Server) addReadAPI() {
+// addReadAPI serves the query API at /api/v1/ (503s without a store) and
+// the web UI at /, both behind api.auth.
+func (s *Server) addReadAPI() error {
 	set := s.authSet(s.cfg.API.Auth)
 	s.http.Handle(api.Prefix, api.RequireAuth(set, api.New(api.Config{
 		Store:   s.store,
 		Closing: s.http.Closing(),
 		Logger:  s.logger.With("component", "api"),
 	})))
+	ui, err := web.New(web.Config{Store: s.store, Logger: s.logger.With("component", "web")})
+	if err != nil {
+		return fmt.Errorf("cannot build the web UI: %w", err)
+	}
+	s.http.Handle("/", api.RequireAuth(set, ui))
+	return nil
 }
 
 // metadataID is the metadata_id of the Logplex sources (the first, by name,
