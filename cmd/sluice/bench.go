@@ -35,6 +35,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Password, "password", "", "basic auth password (the drain token)")
 	fs.BoolVar(&cfg.Gzip, "gzip", false, "gzip request bodies, as log-shuttle can")
 	fs.DurationVar(&cfg.Timeout, "timeout", 5*time.Second, "per-request timeout (Logplex uses 5s)")
+	fs.IntVar(&cfg.Rate, "rate", 0, "cap on lines sent per second over all drains (0: as fast as the target answers)")
 	receiver := fs.String("receiver", "", "run a TCP syslog receiver on this address (e.g. 127.0.0.1:6514) and verify delivery")
 	wait := fs.Duration("wait", 60*time.Second, "with -receiver: how long to wait for delivery after sending")
 	if err := fs.Parse(args); err != nil {

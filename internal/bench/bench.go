@@ -19,6 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Config says what load to send.
@@ -40,6 +42,10 @@ type Config struct {
 	Gzip bool
 	// Timeout per request (Logplex uses 5 s).
 	Timeout time.Duration
+	// Rate, when > 0, caps the lines sent per second over all drains (a
+	// steady load, e.g. to see whether a subscription keeps up with it);
+	// 0 sends as fast as the target answers.
+	Rate int
 }
 
 // Result sums up a run.
@@ -102,6 +108,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		lines     atomic.Int64
 		bytesSent atomic.Int64
 	)
+	var limiter *rate.Limiter
+	if cfg.Rate > 0 {
+		limiter = rate.NewLimiter(rate.Limit(cfg.Rate), max(cfg.Rate/10, cfg.Frames))
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
 	for d := range cfg.Drains {
@@ -119,6 +129,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			local := map[string]int64{}
 			for n := 0; cfg.Requests <= 0 || n < cfg.Requests; n++ {
 				if ctx.Err() != nil || (!deadline.IsZero() && time.Now().After(deadline)) {
+					break
+				}
+				if limiter != nil && limiter.WaitN(ctx, cfg.Frames) != nil {
 					break
 				}
 				body := bodies[n%len(bodies)]

@@ -108,3 +108,26 @@ func TestReceiverCountsFrames(t *testing.T) {
 		t.Fatalf("frames %d bad %d conns %d", r.Frames(), r.Bad(), r.Conns())
 	}
 }
+
+// TestRunKeepsToRate: with Rate, the lines sent stay within the rate (plus
+// one burst), however fast the target answers.
+func TestRunKeepsToRate(t *testing.T) {
+	var frames atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.Header.Get("Logplex-Msg-Count"))
+		frames.Add(int64(n))
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer srv.Close()
+	start := time.Now()
+	res, err := Run(context.Background(), Config{URL: srv.URL, Drains: 3, Frames: 50, Duration: 500 * time.Millisecond, Rate: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2,000 lines/s for the time taken, plus the burst of 200, plus one
+	// request a drain that may start at the deadline.
+	limit := int64(2000*time.Since(start).Seconds()) + 200 + 3*50
+	if res.Lines != frames.Load() || res.Lines > limit || res.Lines < 500 {
+		t.Fatalf("sent %d lines (server saw %d) in %v at rate 2000: want 500..%d", res.Lines, frames.Load(), res.Elapsed, limit)
+	}
+}
