@@ -92,6 +92,21 @@ func isTerminal(w io.Writer) bool {
 // language writes exclusions that way (-healthcheck, -app:router); one
 // that starts with "--" is always a flag, so that a misspelt --flag is an
 // error rather than a search; after "--" every argument is a query word.
+// parseCommand parses a tail or search command line: -h prints usage and
+// the flags; a bad flag has been reported by the flag package (exit 2).
+func parseCommand(fs *flag.FlagSet, args []string, usage string, stderr io.Writer) ([]string, error) {
+	words, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+		return nil, err
+	}
+	if err != nil {
+		return nil, exitError(2)
+	}
+	return words, nil
+}
+
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var words []string
 	for len(args) > 0 {

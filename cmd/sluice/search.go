@@ -64,14 +64,9 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	since := fs.String("since", "", "only events after `T`: a duration ago (15m, 1h, 7d) or RFC 3339 (default: all stored)")
 	until := fs.String("until", "", "only events before `T`: a duration ago or RFC 3339 (default: now)")
 	limit := fs.Int("limit", 100, "print the newest `N` matches (pages through the API beyond 1000)")
-	words, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stderr, searchUsage)
-		fs.PrintDefaults()
-		return err
-	}
+	words, err := parseCommand(fs, args, searchUsage, stderr)
 	if err != nil {
-		return exitError(2)
+		return err
 	}
 	usageErr := func(format string, a ...any) error {
 		fmt.Fprintf(stderr, "sluice search: "+format+"\n", a...)

@@ -57,14 +57,9 @@ func cmdTail(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	fs.BoolVar(&followFlag, "follow", false, "the same as -f")
 	fs.IntVar(&lines, "n", 100, "print the newest `N` stored matches first (at most 1000 with -f)")
 	fs.IntVar(&lines, "lines", 100, "the same as -n")
-	words, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stderr, tailUsage)
-		fs.PrintDefaults()
-		return err
-	}
+	words, err := parseCommand(fs, args, tailUsage, stderr)
 	if err != nil {
-		return exitError(2)
+		return err
 	}
 	usageErr := func(format string, a ...any) error {
 		fmt.Fprintf(stderr, "sluice tail: "+format+"\n", a...)

@@ -129,20 +129,30 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, status, "page", p)
 }
 
-// rowsFragment serves the next page of search results ("Load more").
-func (h *handler) rowsFragment(w http.ResponseWriter, r *http.Request) {
+// fragmentState reads the state of a fragment's request; when there is no
+// store or the state does not parse, it answers the request (false).
+func (h *handler) fragmentState(w http.ResponseWriter, r *http.Request) (state, parsed, bool) {
 	if h.cfg.Store == nil {
 		h.render(w, r, http.StatusServiceUnavailable, "error", noStore)
-		return
+		return state{}, parsed{}, false
 	}
 	st := readState(r)
 	pr := parseState(st, h.cfg.Now())
 	switch {
 	case pr.qerr != nil:
 		h.render(w, r, http.StatusBadRequest, "queryerror", pr.qerr)
-		return
+		return st, pr, false
 	case pr.err != "":
 		h.render(w, r, http.StatusBadRequest, "error", pr.err)
+		return st, pr, false
+	}
+	return st, pr, true
+}
+
+// rowsFragment serves the next page of search results ("Load more").
+func (h *handler) rowsFragment(w http.ResponseWriter, r *http.Request) {
+	st, pr, ok := h.fragmentState(w, r)
+	if !ok {
 		return
 	}
 	res, code, msg := h.search(r.Context(), st.Q, pr, r.URL.Query().Get("cursor"))
@@ -155,18 +165,8 @@ func (h *handler) rowsFragment(w http.ResponseWriter, r *http.Request) {
 
 // histogramFragment serves the histogram alone: live tail refreshes it.
 func (h *handler) histogramFragment(w http.ResponseWriter, r *http.Request) {
-	if h.cfg.Store == nil {
-		h.render(w, r, http.StatusServiceUnavailable, "error", noStore)
-		return
-	}
-	st := readState(r)
-	pr := parseState(st, h.cfg.Now())
-	switch {
-	case pr.qerr != nil:
-		h.render(w, r, http.StatusBadRequest, "queryerror", pr.qerr)
-		return
-	case pr.err != "":
-		h.render(w, r, http.StatusBadRequest, "error", pr.err)
+	st, pr, ok := h.fragmentState(w, r)
+	if !ok {
 		return
 	}
 	hv, code, msg := h.histogram(r.Context(), st, pr)
