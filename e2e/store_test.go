@@ -116,7 +116,7 @@ func searchAll(t *testing.T, addr, q string) map[string]int {
 		}
 		var page struct {
 			Events []struct{ Message string } `json:"events"`
-			Next   string                      `json:"next"`
+			Next   string                     `json:"next"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&page)
 		resp.Body.Close()
