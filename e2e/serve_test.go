@@ -625,7 +625,7 @@ func TestCheckCommand(t *testing.T) {
 		t.Fatalf("check of a good file: %v %s", err, out)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(bad, []byte("http:\n  listn: x\nsinks:\n  s: {type: slack, webhook_url: x}\n  st: {type: store}\n"), 0o644)
+	os.WriteFile(bad, []byte("http:\n  listn: x\nsinks:\n  s: {type: slack, webhook_url: x}\n  cw: {type: cloudwatch}\n"), 0o644)
 	out, err = exec.Command(sluiceBin(t), "check", bad).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "listn") || !strings.Contains(string(out), "want an https:// URL") || !strings.Contains(string(out), "not built yet") {
 		t.Fatalf("check of a bad file: %v %s", err, out)

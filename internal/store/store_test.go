@@ -218,7 +218,10 @@ func TestRetentionAge(t *testing.T) {
 	s := openStore(t, dir, func(c *Config) { c.Now = clock; c.Retention = 3 * 24 * time.Hour })
 	var evs []event.Event
 	for d := range 11 {
-		evs = append(evs, event.Event{Time: day0.Add(time.Duration(d)*24*time.Hour + time.Hour), Message: "day", ID: "d" + string(rune('a'+d))})
+		// Received then too: an old event that arrives now is kept
+		// (TestOldAndFutureEventsAreFiledUnderTheirArrival).
+		at := day0.Add(time.Duration(d)*24*time.Hour + time.Hour)
+		evs = append(evs, event.Event{Time: at, Received: at, Message: "day", ID: "d" + string(rune('a'+d))})
 	}
 	if err := s.Write(context.Background(), evs); err != nil {
 		t.Fatal(err)
