@@ -398,6 +398,9 @@ func TestUI(t *testing.T) {
 	// the box, Esc leaves it.
 	b.do(chromedp.Click(chromedp.CSS(`.modes a[data-mode="search"]`)))
 	b.waitFor(`location.search.includes("mode=search") && document.readyState === "complete" && !!document.getElementById("results")`, 10*time.Second)
+	// The box has keyboard focus when the page opens (autofocus, which the
+	// browser applies after load: wait for it, or it lands after the Esc).
+	b.waitFor(`document.activeElement && document.activeElement.id === "q"`, 10*time.Second)
 	b.press("Escape", "Escape", 27, "")
 	if uiEval[string](b, `document.activeElement.id`) == "q" {
 		t.Error("Esc does not leave the search box")
