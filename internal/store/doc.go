@@ -9,13 +9,24 @@
 // The store is a sink (Connect, Write, Close): the server runs it under
 // sinkhelper with its own cursor on the write-ahead log, so it may lag but
 // never slows ingest. Write stores a batch in one transaction per day
-// file. An event goes to the day of its Time (else Received); events whose
-// day is past Retention are dropped. An event whose ID is already stored
-// is skipped (INSERT … ON CONFLICT(id) DO NOTHING), so the replay after a
-// crash adds no duplicate; events without an ID are always stored (a
-// replay stores them again). Databases use WAL journal mode with
+// file. An event goes to the day of its Time (else Received); an event
+// whose Time is past Retention or more than a day ahead goes to the day it
+// was received, its own time kept in fields.original_time, and is dropped
+// only when that too is past Retention. An event whose ID is already
+// stored is skipped (INSERT … ON CONFLICT(id) DO NOTHING), so the replay
+// after a crash adds no duplicate; events without an ID are always stored
+// (a replay stores them again). Databases use WAL journal mode with
 // synchronous=NORMAL: a power loss may lose the last transactions although
 // Write returned, never corrupt a database.
+//
+// A transaction inserts its events with multi-row INSERTs, then adds the
+// counts, then fills the full-text index with one statement, so that FTS5
+// adds one segment to the index per transaction (insert.go says why). The
+// one writer takes about 13 µs of CPU per event over a day of 2M events
+// (BenchmarkIndexDay: 70,000 to 80,000 events/s). Rowids follow event
+// time, so events arriving in time order are appended; events much older
+// than those around them (a replay, a late batch) are inserted among
+// pages written before and cost several times more.
 //
 // # Layout of a day (2026-11-21.db)
 //
@@ -28,7 +39,8 @@
 //     index, whose doclists are in rowid order) backwards and stops at the
 //     page size, and an index on (grp) is an index on (grp, time). Indexes:
 //     grp, severity, app (each implicitly followed by time), id.
-//   - messages: a contentless FTS5 table (content set to ""), filled by a trigger.
+//   - messages: a contentless FTS5 table (content set to "",
+//     columnsize=0, automerge 16; store.go says why), filled by Write.
 //     The message is stored once, in events; contentless and external
 //     content tables index the same and are the same size, and we never
 //     delete or update rows (retention deletes files), which is the one

@@ -12,22 +12,23 @@ import (
 	"github.com/sluicelog/sluice/internal/event"
 )
 
-// How a batch goes into a day's database, and why this way (see
-// store_timing_test.go for the figures):
+// How a batch goes into a day's database, and why this way (figures in
+// store_timing_test.go):
 //
-//   - Events are inserted with multi-row INSERT statements: with the
-//     transpiled SQLite every statement execution costs far more than a
-//     row, so rows are bound in statements of chunkSizes rows.
-//   - The full-text index is filled by one INSERT … SELECT per batch,
-//     after the events, not by a trigger or a statement per row. FTS5
-//     writes its pending terms out as a new index segment whenever a
-//     statement that needs a statement journal starts (the savepoint
-//     hook); a trigger makes every INSERT into events such a statement, so
-//     each event became a segment of its own, and merging those cost more
-//     than everything else together. With one statement per batch a
-//     transaction adds one segment.
-//   - The summary and minutes counts are added with one statement each
-//     from a JSON array of the batch's counts.
+//   - Events are inserted with multi-row INSERT statements (chunkSizes
+//     rows each): with the transpiled SQLite, executing a statement costs
+//     far more than one more row in it.
+//   - The full-text index is filled by one INSERT … SELECT per batch, from
+//     the rows just inserted, after every other statement of the
+//     transaction. FTS5 writes its pending terms out as a new segment of
+//     the index whenever a statement that needs a statement journal
+//     starts (its savepoint hook), and a multi-row INSERT, an upsert or an
+//     INSERT that fires a trigger is such a statement: the trigger that
+//     used to fill the index made every event a segment of its own, and
+//     merging those cost more than everything else together. Now a
+//     transaction adds one segment, written at commit.
+//   - The summary and minutes counts of the batch are added with
+//     multi-row upserts too.
 
 // chunkSizes are the row counts of the prepared multi-row INSERTs, largest
 // first; a batch takes as many of the largest as fit, then of the next.
@@ -35,14 +36,13 @@ var chunkSizes = [...]int{64, 32, 16, 8, 4, 2, 1}
 
 // multiInsert is an INSERT prepared for each of chunkSizes rows.
 type multiInsert struct {
-	cols  int
 	stmts [len(chunkSizes)]*sql.Stmt
 }
 
 // prepareMulti prepares head + VALUES (?, …), … + tail for each chunk
 // size.
 func prepareMulti(db *sql.DB, cols int, head, tail string) (*multiInsert, error) {
-	m := &multiInsert{cols: cols}
+	m := &multiInsert{}
 	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
 	for k, n := range chunkSizes {
 		var b strings.Builder

@@ -148,6 +148,14 @@ func (s *Store) writeDay(ctx context.Context, name string, batch []event.Event, 
 	if err := w.index(ctx); err != nil {
 		return fmt.Errorf("cannot store events in %s: %w", d.path, err)
 	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("cannot store events in %s: %w", d.path, err)
+	}
+	// Live tail sees an event once it is committed, so a tail that
+	// backfills from the store and then follows misses nothing between.
+	// Whether anyone tails is asked after the commit: a tail opened
+	// during the transaction gets its events here, since its backfill may
+	// have run before the commit.
 	tailing := s.tail.active()
 	var stored []storedEvent // for live tail, when someone is tailing
 	if tailing {
@@ -156,11 +164,6 @@ func (s *Store) writeDay(ctx context.Context, name string, batch []event.Event, 
 			stored[k] = storedEvent{index: w.rows[j].index, seq: w.rows[j].seq}
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("cannot store events in %s: %w", d.path, err)
-	}
-	// Live tail sees an event once it is committed, so a tail that
-	// backfills from the store and then follows misses nothing between.
 	if len(stored) > 0 {
 		s.tail.publish(name, batch, stored)
 	}
