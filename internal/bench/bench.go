@@ -122,8 +122,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			// Bodies are made before the clock starts, so that the load
 			// generator spends its CPU on HTTP, not on formatting.
 			bodies := make([][]byte, 16)
+			stamps := make([][]int, len(bodies))
 			for i := range bodies {
 				bodies[i] = append([]byte(nil), g.body(cfg.Frames)...)
+				stamps[i] = slices.Clone(g.stamps)
 			}
 			var lat []time.Duration
 			local := map[string]int64{}
@@ -135,6 +137,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 					break
 				}
 				body := bodies[n%len(bodies)]
+				restamp(body, stamps[n%len(bodies)], time.Now())
 				status, took, err := post(ctx, client, cfg, g, body)
 				if ctx.Err() != nil && err != nil {
 					break // interrupted: not an error of the target
@@ -212,6 +215,23 @@ type generator struct {
 	n     int
 	buf   []byte
 	frame []byte
+	// stamps are the offsets of the timestamps in buf.
+	stamps []int
+}
+
+// tsLayout is the frames' timestamp: fixed width, so a body made ahead
+// can be stamped again in place.
+const tsLayout = "2006-01-02T15:04:05.000000+00:00"
+
+// restamp writes the current time over every timestamp of body: a
+// receiver sees lines of now, as from a live drain, not lines of when the
+// bodies were made (a store files events by their time).
+func restamp(body []byte, stamps []int, now time.Time) {
+	var ts [len(tsLayout)]byte
+	now.UTC().AppendFormat(ts[:0], tsLayout)
+	for _, off := range stamps {
+		copy(body[off:], ts[:])
+	}
 }
 
 func newGenerator(drain int) *generator {
@@ -235,9 +255,10 @@ var appLines = []string{
 
 func (g *generator) body(frames int) []byte {
 	g.buf = g.buf[:0]
+	g.stamps = g.stamps[:0]
 	for range frames {
 		g.n++
-		ts := time.Now().UTC().Format("2006-01-02T15:04:05.000000+00:00")
+		ts := time.Now().UTC().Format(tsLayout)
 		g.frame = g.frame[:0]
 		switch {
 		case g.n%4 == 0:
@@ -255,6 +276,7 @@ func (g *generator) body(frames int) []byte {
 		}
 		g.buf = strconv.AppendInt(g.buf, int64(len(g.frame)), 10)
 		g.buf = append(g.buf, ' ')
+		g.stamps = append(g.stamps, len(g.buf)+bytes.Index(g.frame, []byte(ts)))
 		g.buf = append(g.buf, g.frame...)
 	}
 	return g.buf

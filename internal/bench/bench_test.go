@@ -131,3 +131,21 @@ func TestRunKeepsToRate(t *testing.T) {
 		t.Fatalf("sent %d lines (server saw %d) in %v at rate 2000: want 500..%d", res.Lines, frames.Load(), res.Elapsed, limit)
 	}
 }
+
+// TestRestampedBodiesStayValid: bodies made ahead carry the time they are
+// sent, and still parse.
+func TestRestampedBodiesStayValid(t *testing.T) {
+	g := newGenerator(1)
+	body := append([]byte(nil), g.body(50)...)
+	at := time.Date(2031, 2, 3, 4, 5, 6, 789012000, time.UTC)
+	restamp(body, g.stamps, at)
+	events, res := syslog.ParseLogplex(string(body), nil)
+	if res.Malformed != 0 || res.FramingError != nil || len(events) != 50 {
+		t.Fatalf("%d events, %+v", len(events), res)
+	}
+	for _, e := range events {
+		if !e.Time.Equal(at) {
+			t.Fatalf("event time %v, want %v: %s", e.Time, at, e.Message)
+		}
+	}
+}
