@@ -19,6 +19,7 @@ import (
 	"github.com/sluicelog/sluice/internal/event"
 	"github.com/sluicelog/sluice/internal/parse/syslog"
 	"github.com/sluicelog/sluice/internal/pipeline"
+	"github.com/sluicelog/sluice/internal/source/dedupe"
 )
 
 // The fields the handler adds to every event.
@@ -50,7 +51,7 @@ type Handler struct {
 	cfg    Config
 	ing    pipeline.Ingester
 	auth   *basicAuth
-	dedupe *dedupe // nil when de-duplication is off
+	dedupe *dedupe.Window // nil when de-duplication is off
 	m      *metrics
 	log    *slog.Logger
 	// now returns the time events are received; tests replace it.
@@ -84,7 +85,7 @@ func New(cfg Config, ing pipeline.Ingester, reg prometheus.Registerer, logger *s
 		now:  time.Now,
 	}
 	if cfg.DedupeWindow > 0 {
-		h.dedupe = newDedupe(cfg.DedupeWindow, cfg.DedupeMaxIDs)
+		h.dedupe = dedupe.New(cfg.DedupeWindow, cfg.DedupeMaxIDs)
 	}
 	return h, nil
 }
@@ -166,18 +167,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, o *outcome) *htt
 
 	release := func(bool, int) {}
 	if h.dedupe != nil && o.frameID != "" {
-		frames, dup, rel, err := h.dedupe.acquire(r.Context(), dedupeKey(o.drain, o.frameID), h.now)
+		// A frame id is unique per drain token.
+		dups, frames, rel, err := h.dedupe.Acquire(r.Context(), []string{o.drain + "\x00" + o.frameID}, h.now)
 		switch {
 		case err != nil:
 			return canceled("waiting for another attempt at the same frame id")
-		case dup:
+		case dups[0]:
 			o.dup, o.frames = true, frames
 			h.m.duplicates.Add(float64(frames))
 			o.status = http.StatusOK
 			o.msg = fmt.Sprintf("duplicate Logplex-Frame-Id %s: already stored (%s)", o.frameID, plural(frames, "frame"))
 			return nil
 		}
-		release = rel
+		release = func(accepted bool, frames int) { rel(accepted, []int{frames}) }
 	}
 	accepted := false
 	defer func() { release(accepted, o.frames) }()
