@@ -450,11 +450,19 @@ subscriptions:
 		if r.path != "/receiver/v1/http/SECRETTOKEN" || r.header.Get("X-Sumo-Category") != "heroku/app" || r.header.Get("Content-Encoding") != "gzip" {
 			t.Fatalf("request %d: path %s, headers %v", i, r.path, r.header)
 		}
-		// After the 429, the next request waited for its Retry-After.
-		if r.status == http.StatusTooManyRequests && i+1 < len(reqs) {
+		// After the 429, requests waited for its Retry-After — but for one:
+		// the sink has two workers, and the other one's request may have
+		// been on its way when the 429 came back.
+		if r.status == http.StatusTooManyRequests {
 			throttled++
-			if gap := reqs[i+1].at.Sub(r.at); gap < 900*time.Millisecond {
-				t.Errorf("request after the 429 came %s later, before Retry-After: 1", gap)
+			early := 0
+			for _, next := range reqs[i+1:] {
+				if gap := next.at.Sub(r.at); gap < 900*time.Millisecond {
+					early++
+				}
+			}
+			if early > 1 {
+				t.Errorf("%d requests came within 900ms after the 429, before Retry-After: 1 (one may have been in flight)", early)
 			}
 		}
 	}
